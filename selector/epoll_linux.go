@@ -1,0 +1,326 @@
+//go:build linux && !rawpoll_forcepoll
+
+package selector
+
+import (
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rawpoll/rawpoll/rawsys"
+)
+
+// sysEvent is the kernel record the Events buffer holds: epoll_event, in
+// the layout of the running architecture.
+type sysEvent = rawsys.EpollEvent
+
+// Selector is an epoll instance, always created with EPOLL_CLOEXEC.
+type Selector struct {
+	ref fdRef
+}
+
+// New creates a Selector (epoll_create1(EPOLL_CLOEXEC)).
+func New() (*Selector, error) {
+	fd, errno := rawsys.EpollCreate1(rawsys.EPOLL_CLOEXEC)
+	if errno != 0 {
+		return nil, opError("new", -1, errno)
+	}
+	return newSelector(fd), nil
+}
+
+func newSelector(fd int) *Selector {
+	s := &Selector{}
+	s.ref.fd = fd
+	return s
+}
+
+// Backend names the kernel mechanism: "epoll".
+func (s *Selector) Backend() string { return "epoll" }
+
+// Fd returns the epoll descriptor, or -1 after Close. It stays owned by the
+// Selector: do not close it.
+func (s *Selector) Fd() int {
+	if s == nil {
+		return -1
+	}
+	return s.ref.fdOrMinus1()
+}
+
+// Close closes the epoll instance. It is idempotent: a second Close returns
+// nil. If another goroutine is inside a call on this Selector, the
+// descriptor is closed when that call returns; a Select blocked in the
+// kernel is not woken by Close (epoll_wait holds its own reference to the
+// instance), so wake it with a Waker first.
+func (s *Selector) Close() error {
+	if s == nil {
+		return nil
+	}
+	return s.ref.close()
+}
+
+// TryClone returns a second Selector on the same epoll instance, through a
+// new descriptor with FD_CLOEXEC (fcntl F_DUPFD_CLOEXEC). Registrations made
+// through either are seen by both; each must be closed.
+func (s *Selector) TryClone() (*Selector, error) {
+	if s == nil || !s.ref.acquire() {
+		return nil, ErrClosed
+	}
+	fd, err := dupCloexec(s.ref.fd)
+	s.ref.release()
+	if err != nil {
+		return nil, err
+	}
+	return newSelector(fd), nil
+}
+
+// epollInterest maps an Interest to epoll flags, EPOLLET always included.
+func epollInterest(in Interest) (uint32, error) {
+	if in == 0 || in&^allInterests != 0 {
+		return 0, ErrInvalidInterest
+	}
+	if in&(AIO|LIO) != 0 {
+		return 0, ErrUnsupportedInterest
+	}
+	ev := uint32(rawsys.EPOLLET)
+	if in&Readable != 0 {
+		ev |= rawsys.EPOLLIN | rawsys.EPOLLRDHUP
+	}
+	if in&Writable != 0 {
+		ev |= rawsys.EPOLLOUT
+	}
+	if in&Priority != 0 {
+		ev |= rawsys.EPOLLPRI
+	}
+	return ev, nil
+}
+
+// Register starts watching fd for the interests in, reporting its events
+// with token t. Registering an fd that is already registered fails with
+// EEXIST (use Reregister); a closed fd fails with EBADF, a negative one
+// with EBADF without a system call, and a regular file with EPERM.
+func (s *Selector) Register(fd int, t Token, in Interest) error {
+	return s.ctl(rawsys.EPOLL_CTL_ADD, "register", fd, t, in)
+}
+
+// Reregister replaces the token and interests of a registered fd. An fd
+// that is not registered fails with ENOENT.
+func (s *Selector) Reregister(fd int, t Token, in Interest) error {
+	return s.ctl(rawsys.EPOLL_CTL_MOD, "reregister", fd, t, in)
+}
+
+// Deregister stops watching fd. An fd that is not registered fails with
+// ENOENT. Closing an fd deregisters it too, unless another descriptor
+// still refers to the same open file (dup, fork): deregister before close.
+func (s *Selector) Deregister(fd int) error {
+	if s == nil {
+		return ErrClosed
+	}
+	if fd < 0 {
+		return opError("deregister", fd, syscall.EBADF)
+	}
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	errno := rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_DEL, fd, nil)
+	s.ref.release()
+	if errno != 0 {
+		return opError("deregister", fd, errno)
+	}
+	return nil
+}
+
+func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error {
+	if s == nil {
+		return ErrClosed
+	}
+	if fd < 0 {
+		return opError(name, fd, syscall.EBADF)
+	}
+	flags, err := epollInterest(in)
+	if err != nil {
+		return err
+	}
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	var ev rawsys.EpollEvent
+	ev.Set(flags, uint64(t))
+	errno := rawsys.EpollCtl(s.ref.fd, op, fd, &ev)
+	s.ref.release()
+	if errno != 0 {
+		return opError(name, fd, errno)
+	}
+	return nil
+}
+
+// WouldBlock tells the selector that an operation on fd returned EAGAIN,
+// which is what re-arms an edge-triggered registration: mio's
+// IoSourceState::do_io. On epoll the kernel re-arms by itself, so this
+// does nothing and costs nothing; on the poll backend it resumes the
+// interests suspended since fd's last event. Portable event loops call it
+// after every EAGAIN.
+func (s *Selector) WouldBlock(fd int) error { return nil }
+
+// pwait2 remembers whether the kernel has epoll_pwait2: 0 not yet known,
+// 1 yes, 2 no. It is probed by the first Select with a positive timeout.
+var pwait2 atomic.Int32
+
+const (
+	pwait2Unknown = iota
+	pwait2Yes
+	pwait2No
+)
+
+// Select waits for events and stores them in ev, replacing its previous
+// contents.
+//
+// A negative timeout blocks until an event arrives. A zero timeout polls
+// once without blocking (one raw system call, without telling the
+// scheduler). A positive timeout waits at most that long, with nanosecond
+// precision on kernels that have epoll_pwait2 and rounded up to whole
+// milliseconds elsewhere; values beyond what the kernel takes are clamped.
+// A Select that can block tells the scheduler, so other goroutines keep
+// running on the P.
+//
+// Select returns nil with ev.Len() == 0 when the timeout expires. EINTR
+// never reaches the caller: Select retries with the time that remains.
+func (s *Selector) Select(ev *Events, timeout time.Duration) error {
+	if ev == nil || len(ev.buf) == 0 {
+		if ev != nil {
+			ev.n = 0
+		}
+		return ErrNoCapacity
+	}
+	ev.n = 0
+	if s == nil || !s.ref.acquire() {
+		return ErrClosed
+	}
+	n, errno := s.wait(ev.buf, timeout)
+	s.ref.release()
+	if errno != 0 {
+		return opError("select", s.ref.fd, errno)
+	}
+	ev.n = n
+	return nil
+}
+
+func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Errno) {
+	fd, p, max := s.ref.fd, &buf[0], min(len(buf), rawsys.MaxEpollEvents)
+	if timeout == 0 {
+		for {
+			n, errno := rawsys.EpollPwaitRaw(fd, p, max, 0)
+			if errno != syscall.EINTR {
+				return n, errno
+			}
+		}
+	}
+	if timeout < 0 {
+		for {
+			n, errno := rawsys.EpollPwait(fd, p, max, -1)
+			if errno != syscall.EINTR {
+				return n, errno
+			}
+		}
+	}
+	deadline := deadlineAfter(timeout)
+	for {
+		var n int
+		var errno syscall.Errno
+		if pwait2.Load() != pwait2No {
+			ts := rawsys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
+			n, errno = rawsys.EpollPwait2(fd, p, max, &ts)
+			if errno == syscall.ENOSYS || errno == syscall.EPERM {
+				// ENOSYS: before Linux 5.11, and under qemu-user. EPERM: a
+				// seccomp filter written before the call existed answers
+				// EPERM instead (containers/podman#10337, buytenh/ivykis#33).
+				// epoll_pwait2 itself never returns EPERM (epoll_wait(2)),
+				// so both mean "not here": fall back for good, same timeout.
+				pwait2.Store(pwait2No)
+				continue
+			}
+			if errno == 0 {
+				pwait2.Store(pwait2Yes)
+			}
+		} else {
+			n, errno = rawsys.EpollPwait(fd, p, max, ceilMillis(timeout))
+		}
+		if errno != syscall.EINTR {
+			return n, errno
+		}
+		// Interrupted: wait again for what remains, and when nothing does,
+		// poll once so that events that arrived meanwhile are not missed.
+		timeout = time.Duration(deadline - nanotime())
+		if timeout <= 0 {
+			for {
+				n, errno = rawsys.EpollPwaitRaw(fd, p, max, 0)
+				if errno != syscall.EINTR {
+					return n, errno
+				}
+			}
+		}
+	}
+}
+
+// ceilMillis rounds a positive timeout up to whole milliseconds (so 1ns
+// waits 1ms rather than not at all) and clamps it to what an int timeout
+// holds (about 24.8 days).
+func ceilMillis(d time.Duration) int {
+	const maxMillis = 1<<31 - 1
+	if d >= maxMillis*time.Millisecond {
+		return maxMillis
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// Token returns the token the event's fd was registered with.
+func (e *Event) Token() Token { return Token((*rawsys.EpollEvent)(e).Data()) }
+
+func (e *Event) flags() uint32 { return (*rawsys.EpollEvent)(e).Events() }
+
+// IsReadable reports read readiness: EPOLLIN, or EPOLLPRI (urgent data is
+// data to read).
+func (e *Event) IsReadable() bool { return e.flags()&(rawsys.EPOLLIN|rawsys.EPOLLPRI) != 0 }
+
+// IsWritable reports write readiness: EPOLLOUT.
+func (e *Event) IsWritable() bool { return e.flags()&rawsys.EPOLLOUT != 0 }
+
+// IsError reports an error condition on the fd: EPOLLERR. Read the error
+// with getsockopt(SO_ERROR).
+func (e *Event) IsError() bool { return e.flags()&rawsys.EPOLLERR != 0 }
+
+// IsReadClosed reports that the read side is closed: EPOLLHUP, or EPOLLIN
+// with EPOLLRDHUP (the peer shut down writing).
+func (e *Event) IsReadClosed() bool {
+	f := e.flags()
+	return f&rawsys.EPOLLHUP != 0 || f&(rawsys.EPOLLIN|rawsys.EPOLLRDHUP) == rawsys.EPOLLIN|rawsys.EPOLLRDHUP
+}
+
+// IsWriteClosed reports that the write side is closed: EPOLLHUP, EPOLLOUT
+// with EPOLLERR, or EPOLLERR alone (a pipe whose reader is gone reports
+// only EPOLLERR).
+func (e *Event) IsWriteClosed() bool {
+	f := e.flags()
+	return f&rawsys.EPOLLHUP != 0 ||
+		f&(rawsys.EPOLLOUT|rawsys.EPOLLERR) == rawsys.EPOLLOUT|rawsys.EPOLLERR ||
+		f == rawsys.EPOLLERR
+}
+
+// IsPriority reports urgent data: EPOLLPRI.
+func (e *Event) IsPriority() bool { return e.flags()&rawsys.EPOLLPRI != 0 }
+
+// IsAIO is always false on epoll.
+func (e *Event) IsAIO() bool { return false }
+
+// IsLIO is always false on epoll.
+func (e *Event) IsLIO() bool { return false }
+
+var epollFlagNames = []flagName{
+	{rawsys.EPOLLIN, "EPOLLIN"}, {rawsys.EPOLLPRI, "EPOLLPRI"}, {rawsys.EPOLLOUT, "EPOLLOUT"},
+	{rawsys.EPOLLERR, "EPOLLERR"}, {rawsys.EPOLLHUP, "EPOLLHUP"}, {rawsys.EPOLLRDNORM, "EPOLLRDNORM"},
+	{rawsys.EPOLLRDBAND, "EPOLLRDBAND"}, {rawsys.EPOLLWRNORM, "EPOLLWRNORM"},
+	{rawsys.EPOLLWRBAND, "EPOLLWRBAND"}, {rawsys.EPOLLMSG, "EPOLLMSG"}, {rawsys.EPOLLRDHUP, "EPOLLRDHUP"},
+}
+
+func (e *Event) details() string {
+	return "EpollEvent{events: " + flagNames(uint64(e.flags()), epollFlagNames) + "}"
+}

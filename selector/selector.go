@@ -1,0 +1,321 @@
+// Package selector is mio's selector for Go: register file descriptors with
+// a Token and an Interest, wait for readiness with Select into a reusable
+// Events buffer, and read the tokens straight out of the records the kernel
+// wrote.
+//
+// One API, one backend per platform: epoll on Linux. Every backend is
+// edge-triggered: readiness is reported once, and again only after new
+// readiness arrives, so after an event the application must read or write
+// until the call returns EAGAIN (or a short read on a stream socket).
+//
+// # Differences from mio
+//
+//   - Select retries EINTR itself with the time that remains: the Go runtime
+//     signals its threads for preemption, and surfacing EINTR would make
+//     every caller loop.
+//   - Timeouts have nanosecond precision where the kernel has epoll_pwait2
+//     (Linux 5.11+); elsewhere they are rounded up to whole milliseconds,
+//     never down to zero.
+//   - A Select that can block tells the Go scheduler (entersyscall), so
+//     other goroutines keep running; a Select with a zero timeout does not,
+//     and costs one raw system call.
+//   - Several Wakers may share one Selector.
+//
+// # Flags per OS
+//
+// How Interest maps to kernel flags, and kernel flags to the Event
+// accessors, on epoll (as mio's src/sys/unix/selector/epoll.rs):
+//
+//	Readable        EPOLLIN | EPOLLRDHUP
+//	Writable        EPOLLOUT
+//	Priority        EPOLLPRI
+//	AIO, LIO        unsupported (ErrUnsupportedInterest)
+//	(always)        EPOLLET
+//
+//	IsReadable      EPOLLIN or EPOLLPRI
+//	IsWritable      EPOLLOUT
+//	IsError         EPOLLERR
+//	IsReadClosed    EPOLLHUP, or EPOLLIN together with EPOLLRDHUP
+//	IsWriteClosed   EPOLLHUP, EPOLLOUT together with EPOLLERR, or EPOLLERR alone
+//	IsPriority      EPOLLPRI
+//	IsAIO, IsLIO    never
+//
+// # Concurrency
+//
+// All methods of Selector and Waker may be called from any goroutine.
+// Close may race with the other methods: a descriptor is closed only when
+// no call is using it, so no call ever reaches the kernel with a descriptor
+// number that Close has released and the process may have reused. An
+// Events value belongs to one goroutine at a time.
+package selector
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"sync/atomic"
+	"syscall"
+)
+
+// Token identifies a registered descriptor in the events Select returns.
+// It is stored in the kernel's own event record (epoll's 64-bit data) and
+// read back from it, so any 64-bit value works.
+type Token uint64
+
+// Interest is the set of readiness kinds a registration asks for.
+type Interest uint8
+
+const (
+	// Readable asks for read readiness, including the peer's hang-up.
+	Readable Interest = 1 << iota
+	// Writable asks for write readiness.
+	Writable
+	// Priority asks for urgent (out-of-band) data: EPOLLPRI on Linux.
+	Priority
+	// AIO asks for POSIX AIO completions (kqueue's EVFILT_AIO): unsupported
+	// on Linux.
+	AIO
+	// LIO asks for lio_listio completions (kqueue's EVFILT_LIO):
+	// unsupported on Linux.
+	LIO
+
+	allInterests = Readable | Writable | Priority | AIO | LIO
+)
+
+var interestNames = [...]string{"READABLE", "WRITABLE", "PRIORITY", "AIO", "LIO"}
+
+// String lists the interests by name, as mio's Debug does: "READABLE |
+// WRITABLE". Undefined bits are shown in hex.
+func (i Interest) String() string {
+	if i == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for bit, name := range interestNames {
+		if i&(1<<bit) != 0 {
+			if b.Len() > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(name)
+		}
+	}
+	if rest := i &^ allInterests; rest != 0 {
+		if b.Len() > 0 {
+			b.WriteString(" | ")
+		}
+		fmt.Fprintf(&b, "%#x", uint8(rest))
+	}
+	return b.String()
+}
+
+// Errors returned for bad input and misuse. Test for them with errors.Is;
+// kernel errors are returned as *OpError wrapping a syscall.Errno, so
+// errors.Is(err, syscall.EEXIST) (or fs.ErrExist) works as well.
+var (
+	// ErrClosed is returned by every method called after Close, and by the
+	// methods of a nil *Selector or *Waker.
+	ErrClosed = errors.New("selector: use of closed selector or waker")
+	// ErrInvalidInterest is returned for Interest 0 or for bits outside the
+	// defined interests.
+	ErrInvalidInterest = errors.New("selector: invalid interest")
+	// ErrUnsupportedInterest is returned for an interest the backend cannot
+	// watch (AIO and LIO on epoll). It matches errors.ErrUnsupported too.
+	ErrUnsupportedInterest = fmt.Errorf("selector: interest not supported by this backend: %w", errors.ErrUnsupported)
+	// ErrNoCapacity is returned by Select for a nil Events or one whose
+	// capacity is zero: the kernel could report nothing into it.
+	ErrNoCapacity = errors.New("selector: events buffer is nil or has zero capacity")
+	// ErrNilSelector is returned by NewWaker for a nil *Selector.
+	ErrNilSelector = errors.New("selector: nil *Selector")
+)
+
+// OpError is the error returned when the kernel refuses a call, or when a
+// descriptor is invalid before any call is made (a negative fd gives
+// EBADF without a system call). It names the operation and the descriptor.
+type OpError struct {
+	Op  string // "register", "reregister", "deregister", "select", "new", "clone", "wake", ...
+	Fd  int    // the descriptor the operation was about, or -1
+	Err error  // a syscall.Errno in every case this package creates
+}
+
+func (e *OpError) Error() string {
+	msg := "selector: " + e.Op
+	if e.Fd >= 0 || e.Op == "register" || e.Op == "reregister" || e.Op == "deregister" {
+		msg += fmt.Sprintf(" fd %d", e.Fd)
+	}
+	msg += ": " + e.Err.Error()
+	if errors.Is(e.Err, syscall.EPERM) && e.Op == "register" {
+		// epoll_ctl(2): EPERM "The target file fd does not support epoll";
+		// regular files and directories are always ready, so there is
+		// nothing to wait for.
+		msg += " (the descriptor does not support polling: regular files and directories are always ready)"
+	}
+	return msg
+}
+
+// Unwrap returns the underlying error, usually a syscall.Errno.
+func (e *OpError) Unwrap() error { return e.Err }
+
+func opError(op string, fd int, errno syscall.Errno) error {
+	return &OpError{Op: op, Fd: fd, Err: errno}
+}
+
+// Events is a reusable buffer that Select fills with the records the kernel
+// wrote. Its capacity is fixed at NewEvents: when more descriptors are ready
+// than it holds, the rest are reported by the next Select. It never grows
+// and is never copied.
+type Events struct {
+	buf []sysEvent
+	n   int
+}
+
+// NewEvents returns an Events buffer for up to capacity events. A capacity
+// below 1 gives a buffer that Select rejects with ErrNoCapacity.
+func NewEvents(capacity int) *Events {
+	return &Events{buf: make([]sysEvent, max(capacity, 0))}
+}
+
+// Len is the number of events the last Select stored.
+func (e *Events) Len() int {
+	if e == nil {
+		return 0
+	}
+	return e.n
+}
+
+// Cap is the number of events the buffer can hold.
+func (e *Events) Cap() int {
+	if e == nil {
+		return 0
+	}
+	return len(e.buf)
+}
+
+// At returns the i-th event of the last Select, as a view into the kernel's
+// record (valid until the next Select or Clear), or nil when i is not in
+// [0, Len()).
+func (e *Events) At(i int) *Event {
+	if e == nil || uint(i) >= uint(e.n) {
+		return nil
+	}
+	return (*Event)(&e.buf[i])
+}
+
+// All iterates over the events of the last Select, in the kernel's order,
+// as views into its records.
+func (e *Events) All() iter.Seq[*Event] {
+	return func(yield func(*Event) bool) {
+		if e == nil {
+			return
+		}
+		for i := range e.buf[:e.n] {
+			if !yield((*Event)(&e.buf[i])) {
+				return
+			}
+		}
+	}
+}
+
+// Clear forgets the events of the last Select; Len becomes 0.
+func (e *Events) Clear() {
+	if e != nil {
+		e.n = 0
+	}
+}
+
+// Event is one readiness event: a view over the kernel's own record in an
+// Events buffer, decoded by its methods without copying.
+type Event sysEvent
+
+// String prints the token, every accessor, and the raw kernel flags by
+// name, as mio's debug_details does.
+func (e *Event) String() string {
+	return fmt.Sprintf("Event{token: %d, readable: %t, writable: %t, error: %t, read_closed: %t, write_closed: %t, priority: %t, aio: %t, lio: %t, details: %s}",
+		uint64(e.Token()), e.IsReadable(), e.IsWritable(), e.IsError(), e.IsReadClosed(), e.IsWriteClosed(), e.IsPriority(), e.IsAIO(), e.IsLIO(), e.details())
+}
+
+// flagNames renders the set bits of v with the names in table, and any
+// unnamed bits in hex.
+func flagNames(v uint64, table []flagName) string {
+	var b strings.Builder
+	for _, f := range table {
+		if v&f.bit != 0 {
+			if b.Len() > 0 {
+				b.WriteString("|")
+			}
+			b.WriteString(f.name)
+			v &^= f.bit
+		}
+	}
+	if v != 0 {
+		if b.Len() > 0 {
+			b.WriteString("|")
+		}
+		fmt.Fprintf(&b, "%#x", v)
+	}
+	if b.Len() == 0 {
+		return "0"
+	}
+	return b.String()
+}
+
+type flagName struct {
+	bit  uint64
+	name string
+}
+
+// fdRef guards a descriptor number against reuse. Every call that passes
+// the descriptor to the kernel holds a reference for the duration of the
+// call; Close marks the descriptor closed, and the descriptor is closed for
+// real by whichever of Close and the last reference comes last. This is
+// internal/poll's fdMutex reduced to what a selector needs: without it, a
+// Select racing Close could reach the kernel with a number that Close
+// released and an open(2) elsewhere reused.
+type fdRef struct {
+	fd    int
+	state atomic.Int64 // bit 0: closed; the rest: references * 2
+	done  atomic.Bool  // the descriptor has been closed
+}
+
+const refClosed = 1
+
+// acquire takes a reference and reports whether the descriptor is open.
+func (r *fdRef) acquire() bool {
+	if r.state.Add(2)&refClosed != 0 {
+		r.release()
+		return false
+	}
+	return true
+}
+
+// release drops a reference taken by acquire.
+func (r *fdRef) release() {
+	if r.state.Add(-2) == refClosed {
+		r.destroy()
+	}
+}
+
+// close marks the descriptor closed and closes it if no call holds it. It
+// reports the close(2) error when it closed the descriptor itself.
+func (r *fdRef) close() error {
+	old := r.state.Or(refClosed)
+	if old&refClosed != 0 || old != 0 {
+		return nil // closed before, or the last reference will close it
+	}
+	return r.destroy()
+}
+
+func (r *fdRef) destroy() error {
+	if !r.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	return closeFd(r.fd)
+}
+
+// fdOrMinus1 is the descriptor while it is open, for Fd accessors.
+func (r *fdRef) fdOrMinus1() int {
+	if r.state.Load()&refClosed != 0 {
+		return -1
+	}
+	return r.fd
+}

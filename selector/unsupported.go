@@ -1,0 +1,92 @@
+//go:build !linux || rawpoll_forcepoll
+
+package selector
+
+// This file keeps the package building on platforms whose backend does not
+// exist yet (kqueue for darwin and the BSDs, poll elsewhere): New returns
+// ErrUnsupportedPlatform.
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrUnsupportedPlatform is returned by New where no backend is built yet.
+var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for this platform yet: %w", errors.ErrUnsupported)
+
+type sysEvent struct{ token uint64 }
+
+// Selector is unavailable on this platform.
+type Selector struct{}
+
+// New returns ErrUnsupportedPlatform.
+func New() (*Selector, error) { return nil, ErrUnsupportedPlatform }
+
+// Backend returns "none".
+func (s *Selector) Backend() string { return "none" }
+
+// Fd returns -1.
+func (s *Selector) Fd() int { return -1 }
+
+// Close does nothing.
+func (s *Selector) Close() error { return nil }
+
+// TryClone returns ErrClosed.
+func (s *Selector) TryClone() (*Selector, error) { return nil, ErrClosed }
+
+// Register returns ErrClosed.
+func (s *Selector) Register(fd int, t Token, in Interest) error { return ErrClosed }
+
+// Reregister returns ErrClosed.
+func (s *Selector) Reregister(fd int, t Token, in Interest) error { return ErrClosed }
+
+// Deregister returns ErrClosed.
+func (s *Selector) Deregister(fd int) error { return ErrClosed }
+
+// WouldBlock returns ErrClosed.
+func (s *Selector) WouldBlock(fd int) error { return ErrClosed }
+
+// Select returns ErrClosed.
+func (s *Selector) Select(ev *Events, timeout time.Duration) error { return ErrClosed }
+
+// Waker is unavailable on this platform.
+type Waker struct{}
+
+// NewWaker returns ErrUnsupportedPlatform.
+func NewWaker(s *Selector, t Token) (*Waker, error) { return nil, ErrUnsupportedPlatform }
+
+// Wake returns ErrClosed.
+func (w *Waker) Wake() error { return ErrClosed }
+
+// Close does nothing.
+func (w *Waker) Close() error { return nil }
+
+// Token returns the event's token.
+func (e *Event) Token() Token { return Token(e.token) }
+
+// IsReadable is false.
+func (e *Event) IsReadable() bool { return false }
+
+// IsWritable is false.
+func (e *Event) IsWritable() bool { return false }
+
+// IsError is false.
+func (e *Event) IsError() bool { return false }
+
+// IsReadClosed is false.
+func (e *Event) IsReadClosed() bool { return false }
+
+// IsWriteClosed is false.
+func (e *Event) IsWriteClosed() bool { return false }
+
+// IsPriority is false.
+func (e *Event) IsPriority() bool { return false }
+
+// IsAIO is false.
+func (e *Event) IsAIO() bool { return false }
+
+// IsLIO is false.
+func (e *Event) IsLIO() bool { return false }
+
+func (e *Event) details() string { return "none" }

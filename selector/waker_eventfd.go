@@ -1,0 +1,80 @@
+//go:build linux && !rawpoll_forcepoll
+
+package selector
+
+import (
+	"syscall"
+
+	"github.com/rawpoll/rawpoll/rawsys"
+)
+
+// Waker wakes a Selector from another goroutine: Wake makes the Selector
+// report an event with the Waker's token. Wakes coalesce: several Wakes
+// before a Select give one event. A Selector may have several Wakers.
+//
+// On Linux a Waker is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) registered
+// edge-triggered for reading; every write to it is a new edge, so the
+// counter never needs to be read back.
+type Waker struct {
+	ref fdRef
+	sel *Selector
+}
+
+// NewWaker creates a Waker whose events carry token t, registered with s.
+func NewWaker(s *Selector, t Token) (*Waker, error) {
+	if s == nil {
+		return nil, ErrNilSelector
+	}
+	fd, errno := rawsys.Eventfd2(0, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
+	if errno != 0 {
+		return nil, opError("new waker", -1, errno)
+	}
+	if err := s.Register(fd, t, Readable); err != nil {
+		closeFd(fd)
+		return nil, err
+	}
+	w := &Waker{sel: s}
+	w.ref.fd = fd
+	return w, nil
+}
+
+// Wake makes the Selector report the Waker's token. It never blocks and
+// never allocates.
+func (w *Waker) Wake() error {
+	if w == nil || !w.ref.acquire() {
+		return ErrClosed
+	}
+	defer w.ref.release()
+	one := [8]byte{1} // the eventfd counter is a native-endian uint64
+	for range 2 {
+		_, errno := rawsys.Write(w.ref.fd, one[:])
+		if errno != syscall.EAGAIN {
+			if errno != 0 {
+				return opError("wake", w.ref.fd, errno)
+			}
+			return nil
+		}
+		// The counter is at its maximum, 2^64-2 (eventfd(2)): reset it by
+		// reading and write again, so the wake still produces an edge.
+		var drain [8]byte
+		rawsys.Read(w.ref.fd, drain[:])
+	}
+	return opError("wake", w.ref.fd, syscall.EAGAIN)
+}
+
+// Close deregisters the Waker from its Selector (if the Selector is still
+// open) and closes the eventfd. It is idempotent; Wake after Close returns
+// ErrClosed.
+func (w *Waker) Close() error {
+	if w == nil {
+		return nil
+	}
+	if w.ref.acquire() {
+		if w.sel.ref.acquire() {
+			rawsys.EpollCtl(w.sel.ref.fd, rawsys.EPOLL_CTL_DEL, w.ref.fd, nil)
+			w.sel.ref.release()
+		}
+		w.ref.release()
+	}
+	return w.ref.close()
+}
