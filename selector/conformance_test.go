@@ -403,12 +403,8 @@ func TestConnectRefused(t *testing.T) {
 	s := newSelector(t)
 	lfd, port := tcpListener(t)
 	unix.Close(lfd) // nothing listens on port now
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeOnCleanup(t, fd)
-	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
+	fd := socket(t, unix.SOCK_STREAM)
+	err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
 	if err == unix.ECONNREFUSED {
 		t.Fatalf("connect refused synchronously; the suite expects EINPROGRESS on loopback")
 	}
@@ -427,11 +423,7 @@ func TestConnectRefused(t *testing.T) {
 
 func TestUDPReadable(t *testing.T) {
 	s := newSelector(t)
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeOnCleanup(t, fd)
+	fd := socket(t, unix.SOCK_DGRAM)
 	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}

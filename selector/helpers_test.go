@@ -149,31 +149,54 @@ func closeOnCleanup(t testing.TB, fds ...int) {
 func pipe(t testing.TB) (r, w int) {
 	t.Helper()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+	if err := unix.Pipe(p[:]); err != nil {
 		t.Fatal(err)
 	}
 	closeOnCleanup(t, p[0], p[1])
+	nonblockCloexec(t, p[0], p[1])
 	return p[0], p[1]
 }
 
 func socketpair(t testing.TB) (a, b int) {
 	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	closeOnCleanup(t, p[0], p[1])
+	nonblockCloexec(t, p[0], p[1])
 	return p[0], p[1]
+}
+
+// nonblockCloexec sets O_NONBLOCK and FD_CLOEXEC the portable way (darwin
+// has neither SOCK_NONBLOCK nor pipe2); tests do not fork, so the window
+// before FD_CLOEXEC does not matter here.
+func nonblockCloexec(t testing.TB, fds ...int) {
+	t.Helper()
+	for _, fd := range fds {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+		unix.CloseOnExec(fd)
+	}
+}
+
+// socket creates a non-blocking, close-on-exec IPv4 socket.
+func socket(t testing.TB, typ int) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, typ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, fd)
+	nonblockCloexec(t, fd)
+	return fd
 }
 
 // tcpListener listens on 127.0.0.1 on an ephemeral port.
 func tcpListener(t testing.TB) (fd, port int) {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeOnCleanup(t, fd)
+	fd = socket(t, unix.SOCK_STREAM)
 	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +213,8 @@ func tcpListener(t testing.TB) (fd, port int) {
 // tcpConnect starts a non-blocking connect to 127.0.0.1:port.
 func tcpConnect(t testing.TB, port int) int {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeOnCleanup(t, fd)
-	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
+	fd := socket(t, unix.SOCK_STREAM)
+	err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port})
 	if err != nil && err != unix.EINPROGRESS {
 		t.Fatalf("connect: %v", err)
 	}
@@ -206,9 +225,10 @@ func tcpConnect(t testing.TB, port int) int {
 func accept(t testing.TB, lfd int) int {
 	t.Helper()
 	for range 3000 {
-		nfd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, _, err := unix.Accept(lfd)
 		if err == nil {
 			closeOnCleanup(t, nfd)
+			nonblockCloexec(t, nfd)
 			return nfd
 		}
 		if err != unix.EAGAIN {
