@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"encoding/binary"
+	"errors"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,18 +25,45 @@ func mustEpoll(b *testing.B) int {
 	return fd
 }
 
+func mustSelector(b *testing.B) *selector.Selector {
+	b.Helper()
+	s, err := selector.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustEventfd(b *testing.B) int {
+	b.Helper()
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
+
+func mustSocketpair(b *testing.B) [2]int {
+	b.Helper()
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Close(sp[0]); unix.Close(sp[1]) })
+	return sp
+}
+
 // BenchmarkEpollWaitEmpty: a zero-timeout wait on an epoll instance with
 // nothing ready, the call an event loop makes when it polls. impl=rawsys is
 // selector.Select(ev, 0); impl=xsys is unix.EpollWait(epfd, buf, 0);
-// impl=stub is the raw assembly stub alone and impl=syscall is
-// syscall.RawSyscall6, the floor a Go program can reach.
+// impl=rawsys-blocking is the scheduler-aware stub rawsys.EpollPwait (what
+// a blocking Select pays); impl=stub is the raw assembly stub alone and
+// impl=syscall is syscall.RawSyscall6, the floor a Go program can reach.
 func BenchmarkEpollWaitEmpty(b *testing.B) {
 	b.Run("impl=rawsys", func(b *testing.B) {
-		s, err := selector.New()
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
+		s := mustSelector(b)
 		ev := selector.NewEvents(64)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -48,6 +79,16 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 		for b.Loop() {
 			if _, err := unix.EpollWait(epfd, buf, 0); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=rawsys-blocking", func(b *testing.B) {
+		epfd := mustEpoll(b)
+		buf := make([]rawsys.EpollEvent, 64)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errno := rawsys.EpollPwait(epfd, &buf[0], len(buf), 0); errno != 0 {
+				b.Fatal(errno)
 			}
 		}
 	})
@@ -71,4 +112,353 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
+}
+
+// readyEventfds returns n eventfds whose counters are non-zero, so they stay
+// readable for a level-triggered registration.
+func readyEventfds(b *testing.B, n int) []int {
+	fds := make([]int, n)
+	for i := range fds {
+		fds[i] = mustEventfd(b)
+		if _, err := unix.Write(fds[i], []byte{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return fds
+}
+
+// BenchmarkEpollWaitReady: a zero-timeout wait that returns n ready fds,
+// reading every token. The fds are registered level-triggered on both
+// sides (through rawsys.EpollCtl on the Selector's fd for rawsys), so every
+// wait returns all n: the selector is edge-triggered by design, and an
+// edge needs a new write per fd per iteration, which would measure the
+// writes instead. The x/sys side rebuilds the 64-bit token from Fd and Pad,
+// as an x/sys event loop must.
+func BenchmarkEpollWaitReady(b *testing.B) {
+	for _, n := range []int{1, 16, 64} {
+		b.Run("ready="+itoa(n), func(b *testing.B) {
+			b.Run("impl=rawsys", func(b *testing.B) {
+				s := mustSelector(b)
+				for i, fd := range readyEventfds(b, n) {
+					var ev rawsys.EpollEvent
+					ev.Set(rawsys.EPOLLIN, uint64(i)<<32|uint64(i))
+					if errno := rawsys.EpollCtl(s.Fd(), rawsys.EPOLL_CTL_ADD, fd, &ev); errno != 0 {
+						b.Fatal(errno)
+					}
+				}
+				events := selector.NewEvents(64)
+				var sum selector.Token
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := s.Select(events, 0); err != nil || events.Len() != n {
+						b.Fatal(err, events.Len())
+					}
+					for e := range events.All() {
+						sum += e.Token()
+					}
+				}
+				sink = uint64(sum)
+			})
+			b.Run("impl=xsys", func(b *testing.B) {
+				epfd := mustEpoll(b)
+				for i, fd := range readyEventfds(b, n) {
+					ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i), Pad: int32(i)}
+					if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				buf := make([]unix.EpollEvent, 64)
+				var sum uint64
+				b.ReportAllocs()
+				for b.Loop() {
+					got, err := unix.EpollWait(epfd, buf, 0)
+					if err != nil || got != n {
+						b.Fatal(err, got)
+					}
+					for i := range buf[:got] {
+						sum += uint64(uint32(buf[i].Pad))<<32 | uint64(uint32(buf[i].Fd))
+					}
+				}
+				sink = sum
+			})
+		})
+	}
+}
+
+var sink uint64
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		if n /= 10; n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// BenchmarkEpollCtlAddDel: register and deregister one fd.
+func BenchmarkEpollCtlAddDel(b *testing.B) {
+	b.Run("impl=rawsys", func(b *testing.B) {
+		s := mustSelector(b)
+		fd := mustEventfd(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Register(fd, 1, selector.Readable); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Deregister(fd); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=xsys", func(b *testing.B) {
+		epfd := mustEpoll(b)
+		fd := mustEventfd(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: 1}
+			if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+				b.Fatal(err)
+			}
+			if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEpollCtlMod: change the token and interests of one fd.
+func BenchmarkEpollCtlMod(b *testing.B) {
+	b.Run("impl=rawsys", func(b *testing.B) {
+		s := mustSelector(b)
+		fd := mustEventfd(b)
+		if err := s.Register(fd, 1, selector.Readable); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		var i selector.Token
+		for b.Loop() {
+			i++
+			if err := s.Reregister(fd, i, selector.Readable|selector.Writable); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=xsys", func(b *testing.B) {
+		epfd := mustEpoll(b)
+		fd := mustEventfd(b)
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		var i int32
+		for b.Loop() {
+			i++
+			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT | unix.EPOLLET, Fd: i}
+			if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_MOD, fd, &ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkWake: wake an event loop through an eventfd and collect the
+// wake with a blocking wait (the wake is already pending, so it returns at
+// once, but through the scheduler-aware path a woken loop uses).
+func BenchmarkWake(b *testing.B) {
+	b.Run("impl=rawsys", func(b *testing.B) {
+		s := mustSelector(b)
+		w, err := selector.NewWaker(s, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.Close()
+		ev := selector.NewEvents(4)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := w.Wake(); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Select(ev, -1); err != nil || ev.Len() != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=xsys", func(b *testing.B) {
+		epfd := mustEpoll(b)
+		efd := mustEventfd(b)
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: 1}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, efd, &ev); err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]unix.EpollEvent, 4)
+		one := binary.NativeEndian.AppendUint64(nil, 1)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := unix.Write(efd, one); err != nil {
+				b.Fatal(err)
+			}
+			if n, err := unix.EpollWait(epfd, buf, -1); err != nil || n != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkReadWrite64: write 64 bytes into a non-blocking socketpair and
+// read them back: raw stubs against unix.Write/unix.Read (which bracket
+// every call with entersyscall/exitsyscall).
+func BenchmarkReadWrite64(b *testing.B) {
+	msg := make([]byte, 64)
+	buf := make([]byte, 64)
+	b.Run("impl=rawsys", func(b *testing.B) {
+		sp := mustSocketpair(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n, errno := rawsys.Write(sp[0], msg); n != 64 || errno != 0 {
+				b.Fatal(n, errno)
+			}
+			if n, errno := rawsys.Read(sp[1], buf); n != 64 || errno != 0 {
+				b.Fatal(n, errno)
+			}
+		}
+	})
+	b.Run("impl=xsys", func(b *testing.B) {
+		sp := mustSocketpair(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n, err := unix.Write(sp[0], msg); n != 64 || err != nil {
+				b.Fatal(n, err)
+			}
+			if n, err := unix.Read(sp[1], buf); n != 64 || err != nil {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}
+
+// pingPonger is one side of the ping-pong: wait until fd is readable,
+// read one byte, and (for the echo side) write it back.
+type pingPonger interface {
+	wait() error
+	read(p []byte) int
+	write(p []byte)
+}
+
+// BenchmarkPingPong: two goroutines bounce one byte over a socketpair,
+// each waiting in its own epoll instance with a blocking wait (bounded at
+// 5 s): one op is one round trip, and it exercises the blocking
+// (scheduler-aware) path on both sides.
+func BenchmarkPingPong(b *testing.B) {
+	b.Run("impl=rawsys", func(b *testing.B) {
+		pingPong(b, func(fd int) pingPonger {
+			s := mustSelector(b)
+			if err := s.Register(fd, 1, selector.Readable); err != nil {
+				b.Fatal(err)
+			}
+			return &rawsysSide{s: s, ev: selector.NewEvents(4), fd: fd}
+		})
+	})
+	b.Run("impl=xsys", func(b *testing.B) {
+		pingPong(b, func(fd int) pingPonger {
+			epfd := mustEpoll(b)
+			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: 1}
+			if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+				b.Fatal(err)
+			}
+			return &xsysSide{epfd: epfd, buf: make([]unix.EpollEvent, 4), fd: fd}
+		})
+	})
+}
+
+func pingPong(b *testing.B, side func(fd int) pingPonger) {
+	sp := mustSocketpair(b)
+	ping, pong := side(sp[0]), side(sp[1])
+	n := b.N
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the echo side: exactly n round trips
+		defer wg.Done()
+		p := make([]byte, 1)
+		for i := 0; i < n; {
+			if pong.wait() != nil {
+				return
+			}
+			for pong.read(p) == 1 {
+				pong.write(p)
+				i++
+			}
+		}
+	}()
+	p := []byte{'x'}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < n; i++ {
+		ping.write(p)
+		for got := false; !got; {
+			if err := ping.wait(); err != nil {
+				b.Fatal(err)
+			}
+			for ping.read(p) == 1 {
+				got = true
+			}
+		}
+	}
+	b.StopTimer()
+	wg.Wait()
+}
+
+type rawsysSide struct {
+	s  *selector.Selector
+	ev *selector.Events
+	fd int
+}
+
+// waitBound bounds every ping-pong wait, so a dead peer fails the
+// benchmark instead of hanging it.
+const waitBound = 5 * time.Second
+
+var errStalled = errors.New("ping-pong: no event within 5s")
+
+func (r *rawsysSide) wait() error {
+	if err := r.s.Select(r.ev, waitBound); err != nil {
+		return err
+	}
+	if r.ev.Len() == 0 {
+		return errStalled
+	}
+	return nil
+}
+func (r *rawsysSide) write(p []byte) { rawsys.Write(r.fd, p) }
+func (r *rawsysSide) read(p []byte) int {
+	n, _ := rawsys.Read(r.fd, p)
+	return n
+}
+
+type xsysSide struct {
+	epfd int
+	buf  []unix.EpollEvent
+	fd   int
+}
+
+func (x *xsysSide) wait() error {
+	for {
+		n, err := unix.EpollWait(x.epfd, x.buf, int(waitBound/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && n == 0 {
+			return errStalled
+		}
+		return err
+	}
+}
+func (x *xsysSide) write(p []byte) { unix.Write(x.fd, p) }
+func (x *xsysSide) read(p []byte) int {
+	n, _ := unix.Read(x.fd, p)
+	return n
 }

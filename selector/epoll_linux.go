@@ -14,6 +14,10 @@ import (
 // the layout of the running architecture.
 type sysEvent = rawsys.EpollEvent
 
+// maxEvents is the largest Events capacity: epoll_wait(2) fails with EINVAL
+// beyond EP_MAX_EVENTS.
+const maxEvents = rawsys.MaxEpollEvents
+
 // Selector is an epoll instance, always created with EPOLL_CLOEXEC.
 type Selector struct {
 	ref fdRef
@@ -186,34 +190,45 @@ const (
 // never reaches the caller: Select retries with the time that remains.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	if ev == nil || len(ev.buf) == 0 {
-		if ev != nil {
-			ev.n = 0
-		}
+		ev.Clear()
 		return ErrNoCapacity
 	}
-	ev.n = 0
 	if s == nil || !s.ref.acquire() {
+		ev.n = 0
 		return ErrClosed
 	}
-	n, errno := s.wait(ev.buf, timeout)
+	var n int
+	var errno syscall.Errno
+	if timeout == 0 {
+		// The poll an event loop makes between bursts: one raw stub, no
+		// scheduler call, inlined here because every nanosecond of this
+		// path shows in a busy loop.
+		n, errno = rawsys.EpollPwaitRaw(s.ref.fd, &ev.buf[0], len(ev.buf), 0)
+	} else {
+		n, errno = s.wait(ev.buf, timeout)
+	}
 	s.ref.release()
 	if errno != 0 {
-		return opError("select", s.ref.fd, errno)
+		return s.selectFailed(ev, timeout, errno)
 	}
 	ev.n = n
 	return nil
 }
 
-func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Errno) {
-	fd, p, max := s.ref.fd, &buf[0], min(len(buf), rawsys.MaxEpollEvents)
-	if timeout == 0 {
-		for {
-			n, errno := rawsys.EpollPwaitRaw(fd, p, max, 0)
-			if errno != syscall.EINTR {
-				return n, errno
-			}
-		}
+// selectFailed is Select's cold path. A zero-timeout epoll_wait does not
+// sleep, so it cannot see EINTR in practice (ep_poll in fs/eventpoll.c
+// returns before checking for signals); if a kernel ever does, the poll is
+// simply made again. Timed waits retry EINTR inside wait.
+func (s *Selector) selectFailed(ev *Events, timeout time.Duration, errno syscall.Errno) error {
+	ev.n = 0
+	if errno == syscall.EINTR && timeout == 0 {
+		return s.Select(ev, 0)
 	}
+	return opError("select", s.Fd(), errno)
+}
+
+func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Errno) {
+	fd, p, max := s.ref.fd, &buf[0], len(buf)
 	if timeout < 0 {
 		for {
 			n, errno := rawsys.EpollPwait(fd, p, max, -1)

@@ -170,9 +170,10 @@ type Events struct {
 }
 
 // NewEvents returns an Events buffer for up to capacity events. A capacity
-// below 1 gives a buffer that Select rejects with ErrNoCapacity.
+// below 1 gives a buffer that Select rejects with ErrNoCapacity; one above
+// what the kernel accepts in a single call is reduced to that.
 func NewEvents(capacity int) *Events {
-	return &Events{buf: make([]sysEvent, max(capacity, 0))}
+	return &Events{buf: make([]sysEvent, min(max(capacity, 0), maxEvents))}
 }
 
 // Len is the number of events the last Select stored.
@@ -280,12 +281,19 @@ type fdRef struct {
 const refClosed = 1
 
 // acquire takes a reference and reports whether the descriptor is open.
+// It is small enough to inline: one LOCK XADD on the fast path.
 func (r *fdRef) acquire() bool {
-	if r.state.Add(2)&refClosed != 0 {
-		r.release()
-		return false
-	}
-	return true
+	return r.state.Add(2)&refClosed == 0 || r.acquireFailed()
+}
+
+// acquireFailed undoes the reference of an acquire that found the
+// descriptor closed, and reports false. Kept out of line so that acquire
+// stays within the inlining budget.
+//
+//go:noinline
+func (r *fdRef) acquireFailed() bool {
+	r.release()
+	return false
 }
 
 // release drops a reference taken by acquire.
