@@ -16,9 +16,9 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench fuzz
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare fuzz
 
-test: lint cross test-amd64 test-arm64
+test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
 
 # The race detector needs cgo on linux/amd64; everything else stays cgo-free.
@@ -66,6 +66,21 @@ bench:
 		$(OUT)/bench.test -test.run '^$$' -test.bench '$(BENCH_RUN)' -test.benchtime $(BENCH_TIME) >> $(OUT)/bench.txt || exit 1; \
 	done
 	$(GO) tool benchstat -col /impl $(OUT)/bench.txt
+	$(GO) run ./bench/cmd/benchgate $(OUT)/bench.txt
+
+# CI's part of the gate: every benchmark once (-benchtime=1x) and only the
+# allocation check; one sample says nothing about time on a noisy VM.
+bench-smoke:
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./bench > $(OUT)/smoke.txt || { cat $(OUT)/smoke.txt; exit 1; }
+	$(GO) run ./bench/cmd/benchgate -allocs-only $(OUT)/smoke.txt
+
+# This run against the baseline measured on the development VM
+# (testdata/bench/linux-amd64.txt); different machines show up as
+# different cpu-* configuration in the table.
+BASELINE ?= testdata/bench/linux-amd64.txt
+bench-compare: bench
+	$(GO) tool benchstat base=$(BASELINE) new=$(OUT)/bench.txt
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME) ./selector
