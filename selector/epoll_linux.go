@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rawpoll/rawpoll/rawsys"
 )
 
@@ -155,6 +157,17 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 		return opError(name, fd, errno)
 	}
 	return nil
+}
+
+// registerWaker registers a Waker's eventfd like any readable fd.
+func (s *Selector) registerWaker(fd int, t Token) error { return s.Register(fd, t, Readable) }
+
+// deregisterWaker removes a Waker's eventfd, if the Selector is still open.
+func (s *Selector) deregisterWaker(fd int) {
+	if s.ref.acquire() {
+		rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_DEL, fd, nil)
+		s.ref.release()
+	}
 }
 
 // WouldBlock tells the selector that an operation on fd returned EAGAIN,
@@ -338,4 +351,22 @@ var epollFlagNames = []flagName{
 
 func (e *Event) details() string {
 	return "EpollEvent{events: " + flagNames(uint64(e.flags()), epollFlagNames) + "}"
+}
+
+// dupCloexec duplicates fd onto the lowest free number with FD_CLOEXEC set
+// atomically (fcntl(2) F_DUPFD_CLOEXEC), so no fork can inherit it.
+func dupCloexec(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, &OpError{Op: "clone", Fd: fd, Err: err}
+	}
+	return nfd, nil
+}
+
+// fdOrMinus1 is the descriptor while it is open, for Fd accessors.
+func (r *fdRef) fdOrMinus1() int {
+	if r.state.Load()&refClosed != 0 {
+		return -1
+	}
+	return r.fd
 }

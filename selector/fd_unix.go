@@ -16,16 +16,6 @@ func closeFd(fd int) error {
 	return nil
 }
 
-// dupCloexec duplicates fd onto the lowest free number with FD_CLOEXEC set
-// atomically (fcntl(2) F_DUPFD_CLOEXEC), so no fork can inherit it.
-func dupCloexec(fd int) (int, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return -1, &OpError{Op: "clone", Fd: fd, Err: err}
-	}
-	return nfd, nil
-}
-
 // nanotime is the runtime's monotonic clock: one vDSO read, where
 // time.Now reads the wall clock as well. runtime/time_nofake.go marks it
 // with a push linkname for use outside the standard library.

@@ -319,11 +319,3 @@ func (r *fdRef) destroy() error {
 	}
 	return closeFd(r.fd)
 }
-
-// fdOrMinus1 is the descriptor while it is open, for Fd accessors.
-func (r *fdRef) fdOrMinus1() int {
-	if r.state.Load()&refClosed != 0 {
-		return -1
-	}
-	return r.fd
-}

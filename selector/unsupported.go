@@ -1,4 +1,4 @@
-//go:build !linux || rawpoll_forcepoll
+//go:build !linux
 
 package selector
 
@@ -16,6 +16,8 @@ import (
 var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for this platform yet: %w", errors.ErrUnsupported)
 
 type sysEvent struct{ token uint64 }
+
+const maxEvents = 1<<31 - 1
 
 // Selector is unavailable on this platform.
 type Selector struct{}

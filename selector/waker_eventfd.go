@@ -1,4 +1,4 @@
-//go:build linux && !rawpoll_forcepoll
+//go:build linux
 
 package selector
 
@@ -12,9 +12,10 @@ import (
 // report an event with the Waker's token. Wakes coalesce: several Wakes
 // before a Select give one event. A Selector may have several Wakers.
 //
-// On Linux a Waker is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) registered
-// edge-triggered for reading; every write to it is a new edge, so the
-// counter never needs to be read back.
+// On Linux a Waker is an eventfd (EFD_CLOEXEC|EFD_NONBLOCK) of its own.
+// On epoll it is registered edge-triggered for reading, and every write is
+// a new edge, so the counter is never read back; on poll the selector
+// drains it when it reports the wake.
 type Waker struct {
 	ref fdRef
 	sel *Selector
@@ -29,7 +30,7 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 	if errno != 0 {
 		return nil, opError("new waker", -1, errno)
 	}
-	if err := s.Register(fd, t, Readable); err != nil {
+	if err := s.registerWaker(fd, t); err != nil {
 		closeFd(fd)
 		return nil, err
 	}
@@ -70,10 +71,7 @@ func (w *Waker) Close() error {
 		return nil
 	}
 	if w.ref.acquire() {
-		if w.sel.ref.acquire() {
-			rawsys.EpollCtl(w.sel.ref.fd, rawsys.EPOLL_CTL_DEL, w.ref.fd, nil)
-			w.sel.ref.release()
-		}
+		w.sel.deregisterWaker(w.ref.fd)
 		w.ref.release()
 	}
 	return w.ref.close()
