@@ -52,13 +52,6 @@ const (
 	MaxEpollEvents = 0x7fffffff / SizeofEpollEvent
 )
 
-// Timespec is struct __kernel_timespec: 64-bit seconds and nanoseconds on
-// every Linux architecture, as epoll_pwait2 and ppoll read it.
-type Timespec struct {
-	Sec  int64
-	Nsec int64
-}
-
 // PollFd is struct pollfd, read and written in place by ppoll.
 type PollFd struct {
 	Fd      int32

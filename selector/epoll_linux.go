@@ -7,8 +7,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rawpoll/rawpoll/rawsys"
 )
 
@@ -351,22 +349,4 @@ var epollFlagNames = []flagName{
 
 func (e *Event) details() string {
 	return "EpollEvent{events: " + flagNames(uint64(e.flags()), epollFlagNames) + "}"
-}
-
-// dupCloexec duplicates fd onto the lowest free number with FD_CLOEXEC set
-// atomically (fcntl(2) F_DUPFD_CLOEXEC), so no fork can inherit it.
-func dupCloexec(fd int) (int, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return -1, &OpError{Op: "clone", Fd: fd, Err: err}
-	}
-	return nfd, nil
-}
-
-// fdOrMinus1 is the descriptor while it is open, for Fd accessors.
-func (r *fdRef) fdOrMinus1() int {
-	if r.state.Load()&refClosed != 0 {
-		return -1
-	}
-	return r.fd
 }

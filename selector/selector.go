@@ -3,8 +3,9 @@
 // Events buffer, and read the tokens straight out of the records the kernel
 // wrote.
 //
-// One API, one backend per platform: epoll on Linux. Every backend is
-// edge-triggered: readiness is reported once, and again only after new
+// One API, one backend per platform: epoll on Linux, kqueue on darwin,
+// FreeBSD, NetBSD (10+), OpenBSD and DragonFly, and poll(2) on Linux with
+// -tags rawpoll_forcepoll. Every backend is edge-triggered: readiness is reported once, and again only after new
 // readiness arrives, so after an event the application must read or write
 // until the call returns EAGAIN (or a short read on a stream socket).
 //
@@ -39,6 +40,35 @@
 //	IsWriteClosed   EPOLLHUP, EPOLLOUT together with EPOLLERR, or EPOLLERR alone
 //	IsPriority      EPOLLPRI
 //	IsAIO, IsLIO    never
+//
+// On kqueue (as mio's src/sys/unix/selector/kqueue.rs), every change is
+// submitted with EV_RECEIPT and checked:
+//
+//	Readable        EVFILT_READ, EV_CLEAR
+//	Writable        EVFILT_WRITE, EV_CLEAR
+//	Priority        unsupported (ErrUnsupportedInterest)
+//	AIO, LIO        accepted where the OS has EVFILT_AIO (darwin, FreeBSD,
+//	                DragonFly) / EVFILT_LIO (FreeBSD), without a filter:
+//	                the aio request names the kqueue (SIGEV_KEVENT)
+//
+//	IsReadable      EVFILT_READ, or EVFILT_USER (a Waker)
+//	IsWritable      EVFILT_WRITE
+//	IsError         EV_ERROR, or EV_EOF with non-zero fflags
+//	IsReadClosed    EVFILT_READ with EV_EOF
+//	IsWriteClosed   EVFILT_WRITE with EV_EOF
+//	IsPriority      never
+//	IsAIO, IsLIO    EVFILT_AIO, EVFILT_LIO
+//
+// On poll, Readable is POLLIN|POLLRDHUP, Writable POLLOUT and Priority
+// POLLPRI; the accessors map revents as epoll's table maps the EPOLL
+// flags, and POLLNVAL (the fd was closed while registered) is an error.
+//
+// Where backends differ: registering an fd twice fails with EEXIST on epoll
+// and poll and updates it on kqueue; deregistering an fd that is not
+// registered fails with ENOENT on epoll and poll and succeeds on kqueue;
+// epoll refuses regular files (EPERM), kqueue and poll accept them; a poll
+// Selector has no descriptor (Fd returns -1), and on poll an fd closed
+// while registered stays registered until Deregister.
 //
 // # Concurrency
 //

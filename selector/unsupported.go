@@ -1,10 +1,10 @@
-//go:build !linux
+//go:build !linux && !darwin && !dragonfly && !freebsd && !netbsd && !openbsd
 
 package selector
 
-// This file keeps the package building on platforms whose backend does not
-// exist yet (kqueue for darwin and the BSDs, poll elsewhere): New returns
-// ErrUnsupportedPlatform.
+// Platforms with neither epoll nor kqueue would take the poll backend, but
+// rawsys has ppoll only for Linux so far: there New returns
+// ErrUnsupportedPlatform, and the package still builds.
 
 import (
 	"errors"

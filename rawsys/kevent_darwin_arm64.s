@@ -1,0 +1,19 @@
+// Trampolines into libSystem for kqueue(2) and kevent(2): the system call
+// interface that darwin supports for them (direct kevent syscalls give
+// ENOSYS on OpenBSD since 7.5). The Go side calls them through
+// syscall.syscall6 or syscall.rawSyscall6, which switch to the system
+// stack and, for syscall6, tell the scheduler.
+
+#include "textflag.h"
+
+TEXT libc_kqueue_trampoline<>(SB),NOSPLIT,$0-0
+	JMP	libc_kqueue(SB)
+
+GLOBL	·libc_kqueue_trampoline_addr(SB), RODATA, $8
+DATA	·libc_kqueue_trampoline_addr(SB)/8, $libc_kqueue_trampoline<>(SB)
+
+TEXT libc_kevent_trampoline<>(SB),NOSPLIT,$0-0
+	JMP	libc_kevent(SB)
+
+GLOBL	·libc_kevent_trampoline_addr(SB), RODATA, $8
+DATA	·libc_kevent_trampoline_addr(SB)/8, $libc_kevent_trampoline<>(SB)

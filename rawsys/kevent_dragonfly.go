@@ -1,0 +1,13 @@
+package rawsys
+
+// Kevent_t is struct kevent on DragonFly (32 bytes; sys/sys/event.h, 6.4).
+type Kevent_t = Kevent32
+
+// Kq holds DragonFly's kqueue constants.
+var Kq = KqDragonFly
+
+const (
+	sysKqueue = 362 // kqueue(void); not close-on-exec
+	kqueueArg = 0
+	sysKevent = 363
+)

@@ -1,0 +1,10 @@
+package rawsys
+
+// Timespec is the timeout every wait in this package takes: 64-bit seconds
+// and nanoseconds. That is struct __kernel_timespec on every Linux
+// architecture (epoll_pwait2, ppoll), and struct timespec on the 64-bit
+// BSDs and darwin (kevent), whose time_t and long are both 64 bits.
+type Timespec struct {
+	Sec  int64
+	Nsec int64
+}

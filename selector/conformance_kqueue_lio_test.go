@@ -1,0 +1,10 @@
+//go:build freebsd
+
+package selector_test
+
+// EVFILT_LIO exists on FreeBSD only.
+func init() {
+	e := backendExpectations["kqueue"]
+	e.lioErr = nil
+	backendExpectations["kqueue"] = e
+}

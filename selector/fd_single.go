@@ -1,0 +1,26 @@
+//go:build unix && !(linux && rawpoll_forcepoll)
+
+package selector
+
+// Helpers for the backends whose Selector is one kernel descriptor (epoll,
+// kqueue).
+
+import "golang.org/x/sys/unix"
+
+// dupCloexec duplicates fd onto the lowest free number with FD_CLOEXEC set
+// atomically (fcntl(2) F_DUPFD_CLOEXEC), so no fork can inherit it.
+func dupCloexec(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, &OpError{Op: "clone", Fd: fd, Err: err}
+	}
+	return nfd, nil
+}
+
+// fdOrMinus1 is the descriptor while it is open, for Fd accessors.
+func (r *fdRef) fdOrMinus1() int {
+	if r.state.Load()&refClosed != 0 {
+		return -1
+	}
+	return r.fd
+}
