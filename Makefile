@@ -16,7 +16,7 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll fuzz
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo fuzz
 
 test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
@@ -104,6 +104,15 @@ bench-poll:
 	@cat $(OUT)/poll-epoll.txt $(OUT)/poll-poll.txt > $(OUT)/poll.txt
 	$(GO) tool benchstat -col '/impl@(scalar simd)' $(OUT)/poll.txt
 	$(GO) tool benchstat -col '/impl@(epoll poll)' $(OUT)/poll.txt
+
+# examples/echo against a net-package echo server under bench/echoload, in
+# alternation: msgs/s, round-trip p50/p99 and server CPU per message at
+# (C=1, 64 B), (C=64, 64 B), (C=256, 512 B), then syscalls per message at
+# C=1 counted with perf. ECHO_ROUNDS (3) rounds of ECHO_SECS (3) seconds.
+ECHO_ROUNDS ?= 3
+ECHO_SECS   ?= 3
+bench-echo:
+	bench/echo.sh $(OUT)/echo $(ECHO_ROUNDS) $(ECHO_SECS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME) ./selector

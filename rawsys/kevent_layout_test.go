@@ -10,7 +10,7 @@ import (
 )
 
 type docLayout struct {
-	os, arch                                               string
+	os, arch                                                 string
 	size, ident, filter, fw, flags, flw, fflags, data, udata uintptr
 }
 
@@ -64,9 +64,9 @@ func TestKeventViewsMatchDocumentedLayouts(t *testing.T) {
 	var kfb KeventFreeBSD
 	var knb KeventNetBSD
 	views := map[string]view{
-		"darwin":    {unsafe.Sizeof(k32), unsafe.Offsetof(k32.ident), unsafe.Offsetof(k32.filter), unsafe.Sizeof(k32.filter), unsafe.Offsetof(k32.flags), unsafe.Sizeof(k32.flags), unsafe.Offsetof(k32.fflags), unsafe.Offsetof(k32.data), unsafe.Offsetof(k32.udata)},
-		"freebsd":   {unsafe.Sizeof(kfb), unsafe.Offsetof(kfb.ident), unsafe.Offsetof(kfb.filter), unsafe.Sizeof(kfb.filter), unsafe.Offsetof(kfb.flags), unsafe.Sizeof(kfb.flags), unsafe.Offsetof(kfb.fflags), unsafe.Offsetof(kfb.data), unsafe.Offsetof(kfb.udata)},
-		"netbsd":    {unsafe.Sizeof(knb), unsafe.Offsetof(knb.ident), unsafe.Offsetof(knb.filter), unsafe.Sizeof(knb.filter), unsafe.Offsetof(knb.flags), unsafe.Sizeof(knb.flags), unsafe.Offsetof(knb.fflags), unsafe.Offsetof(knb.data), unsafe.Offsetof(knb.udata)},
+		"darwin":  {unsafe.Sizeof(k32), unsafe.Offsetof(k32.ident), unsafe.Offsetof(k32.filter), unsafe.Sizeof(k32.filter), unsafe.Offsetof(k32.flags), unsafe.Sizeof(k32.flags), unsafe.Offsetof(k32.fflags), unsafe.Offsetof(k32.data), unsafe.Offsetof(k32.udata)},
+		"freebsd": {unsafe.Sizeof(kfb), unsafe.Offsetof(kfb.ident), unsafe.Offsetof(kfb.filter), unsafe.Sizeof(kfb.filter), unsafe.Offsetof(kfb.flags), unsafe.Sizeof(kfb.flags), unsafe.Offsetof(kfb.fflags), unsafe.Offsetof(kfb.data), unsafe.Offsetof(kfb.udata)},
+		"netbsd":  {unsafe.Sizeof(knb), unsafe.Offsetof(knb.ident), unsafe.Offsetof(knb.filter), unsafe.Sizeof(knb.filter), unsafe.Offsetof(knb.flags), unsafe.Sizeof(knb.flags), unsafe.Offsetof(knb.fflags), unsafe.Offsetof(knb.data), unsafe.Offsetof(knb.udata)},
 	}
 	views["openbsd"], views["dragonfly"] = views["darwin"], views["darwin"]
 	layouts := readLayouts(t)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/rawpoll/rawpoll/rawsys"
 )
@@ -168,13 +169,42 @@ func (s *Selector) deregisterWaker(fd int) {
 	}
 }
 
-// WouldBlock tells the selector that an operation on fd returned EAGAIN,
-// which is what re-arms an edge-triggered registration: mio's
-// IoSourceState::do_io. On epoll the kernel re-arms by itself, so this
-// does nothing and costs nothing; on the poll backend it resumes the
-// interests suspended since fd's last event. Portable event loops call it
-// after every EAGAIN.
+// WouldBlock tells the selector that fd is drained: an operation on it
+// returned EAGAIN, or a read on a stream socket returned less than asked
+// (which means the next one would). That is what re-arms an
+// edge-triggered registration: mio's IoSourceState::do_io. On epoll the
+// kernel re-arms by itself, so this does nothing and costs nothing; on the
+// poll backend it resumes the interests suspended since fd's last event.
+// Portable event loops call it at every such point.
 func (s *Selector) WouldBlock(fd int) error { return nil }
+
+// SetBusyPoll sets the epoll instance's busy-poll parameters
+// (EPIOCSPARAMS, Linux 6.9+): while a Select waits, the kernel polls the
+// device queues of the sockets it watches for up to usecs microseconds,
+// processing at most budget packets per poll, and with prefer set it
+// prefers busy polling to interrupts. usecs 0 turns it off. It returns an
+// error matching errors.ErrUnsupported on kernels without the ioctl, and
+// EPERM for a budget above NAPI_POLL_WEIGHT (64) without CAP_NET_ADMIN.
+func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
+	if s == nil || !s.ref.acquire() {
+		return ErrClosed
+	}
+	p := rawsys.EpollParams{BusyPollUsecs: usecs, BusyPollBudget: budget}
+	if prefer {
+		p.PreferBusyPoll = 1
+	}
+	_, errno := rawsys.Ioctl(s.ref.fd, rawsys.EPIOCSPARAMS, unsafe.Pointer(&p))
+	s.ref.release()
+	switch errno {
+	case 0:
+		return nil
+	case syscall.ENOTTY, syscall.ENOSYS:
+		// Before Linux 6.9 epoll has no ioctls (ENOTTY); qemu-user does not
+		// forward unknown ioctls (ENOSYS).
+		return &OpError{Op: "set busy poll", Fd: s.ref.fd, Err: ErrBusyPollUnsupported}
+	}
+	return opError("set busy poll", s.ref.fd, errno)
+}
 
 // pwait2 remembers whether the kernel has epoll_pwait2: 0 not yet known,
 // 1 yes, 2 no. It is probed by the first Select with a positive timeout.

@@ -3,10 +3,12 @@
 package selector
 
 import (
+	"errors"
 	"math"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -207,5 +209,39 @@ func TestAccessorTable(t *testing.T) {
 		if got != want || e.Token() != 77 || e.IsAIO() || e.IsLIO() {
 			t.Errorf("flags %s: got %+v, want %+v", flagNames(uint64(flags), epollFlagNames), got, want)
 		}
+	}
+}
+
+// TestSetBusyPoll sets busy-poll parameters through the Selector and reads
+// them back with EPIOCGPARAMS.
+func TestSetBusyPoll(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.SetBusyPoll(50, 16, true)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("SKIP: %v (kernel before 6.9, or qemu-user)", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got rawsys.EpollParams
+	if _, errno := rawsys.Ioctl(s.Fd(), rawsys.EPIOCGPARAMS, unsafe.Pointer(&got)); errno != 0 {
+		t.Fatal(errno)
+	}
+	if want := (rawsys.EpollParams{BusyPollUsecs: 50, BusyPollBudget: 16, PreferBusyPoll: 1}); got != want {
+		t.Fatalf("EPIOCGPARAMS read back %+v, want %+v", got, want)
+	}
+	if err := s.SetBusyPoll(0, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, errno := rawsys.Ioctl(s.Fd(), rawsys.EPIOCGPARAMS, unsafe.Pointer(&got)); errno != 0 || got != (rawsys.EpollParams{}) {
+		t.Fatalf("after turning it off: %+v, %v", got, errno)
+	}
+	s.Close()
+	if err := s.SetBusyPoll(1, 1, false); err != ErrClosed {
+		t.Fatalf("SetBusyPoll after Close: %v", err)
 	}
 }

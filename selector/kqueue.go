@@ -248,6 +248,12 @@ func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Err
 	}
 }
 
+// SetBusyPoll returns ErrBusyPollUnsupported: busy polling is an epoll
+// feature (EPIOCSPARAMS).
+func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
+	return ErrBusyPollUnsupported
+}
+
 // Token returns the token the event's fd (or Waker) was registered with:
 // the kevent's udata.
 func (e *Event) Token() Token { return Token((*rawsys.Kevent_t)(e).Udata()) }

@@ -303,9 +303,11 @@ func (st *pollState) remove(fd int32) bool {
 	return true
 }
 
-// WouldBlock re-arms fd after an operation on it returned EAGAIN: the
-// interests suspended since its last event are polled again (mio's
-// IoSourceState::do_io). An fd that is not registered is ignored.
+// WouldBlock re-arms fd after an operation on it returned EAGAIN (or a
+// short read on a stream socket): the interests suspended since its last
+// event are polled again (mio's IoSourceState::do_io). An event loop that
+// stops reading without calling it hears nothing more from fd on this
+// backend. An fd that is not registered is ignored.
 func (s *Selector) WouldBlock(fd int) error {
 	st, ok := s.enter()
 	if !ok {
@@ -445,6 +447,12 @@ func (st *pollState) collect(ev *Events, ready int) bool {
 func drainEventfd(fd int) {
 	var buf [8]byte
 	rawsys.Read(fd, buf[:])
+}
+
+// SetBusyPoll returns ErrBusyPollUnsupported: busy polling is an epoll
+// feature (EPIOCSPARAMS).
+func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
+	return ErrBusyPollUnsupported
 }
 
 // Token returns the token the event's fd was registered with.

@@ -157,6 +157,10 @@ var (
 	ErrNoCapacity = errors.New("selector: events buffer is nil or has zero capacity")
 	// ErrNilSelector is returned by NewWaker for a nil *Selector.
 	ErrNilSelector = errors.New("selector: nil *Selector")
+	// ErrBusyPollUnsupported is returned by SetBusyPoll where epoll busy
+	// polling is not available: other backends, and Linux before 6.9. It
+	// matches errors.ErrUnsupported too.
+	ErrBusyPollUnsupported = fmt.Errorf("selector: epoll busy polling (EPIOCSPARAMS) not supported here: %w", errors.ErrUnsupported)
 )
 
 // OpError is the error returned when the kernel refuses a call, or when a

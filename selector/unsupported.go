@@ -52,6 +52,11 @@ func (s *Selector) WouldBlock(fd int) error { return ErrClosed }
 // Select returns ErrClosed.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error { return ErrClosed }
 
+// SetBusyPoll returns ErrBusyPollUnsupported.
+func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
+	return ErrBusyPollUnsupported
+}
+
 // Waker is unavailable on this platform.
 type Waker struct{}
 
