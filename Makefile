@@ -16,7 +16,7 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo fuzz
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo fuzz soak
 
 test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
@@ -113,6 +113,14 @@ ECHO_ROUNDS ?= 3
 ECHO_SECS   ?= 3
 bench-echo:
 	bench/echo.sh $(OUT)/echo $(ECHO_ROUNDS) $(ECHO_SECS)
+
+# The long soak: examples/echo under churn (make test runs a 5 s, 200
+# connection form on every backend).
+SOAK_TIME  ?= 60s
+SOAK_CONNS ?= 2000
+soak:
+	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./examples/echo
+	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v -tags rawpoll_forcepoll ./examples/echo
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME) ./selector

@@ -62,7 +62,9 @@ func mustSocketpair(b *testing.B) [2]int {
 // a blocking Select pays); impl=stub is the raw assembly stub alone and
 // impl=syscall is syscall.RawSyscall6, the floor a Go program can reach.
 func BenchmarkEpollWaitEmpty(b *testing.B) {
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r := impls(b)
+	defer r.done()
+	r.run("impl=rawsys", func(b *testing.B) {
 		s := mustSelector(b)
 		ev := selector.NewEvents(64)
 		b.ReportAllocs()
@@ -72,7 +74,7 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		buf := make([]unix.EpollEvent, 64)
 		b.ReportAllocs()
@@ -82,7 +84,7 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=rawsys-blocking", func(b *testing.B) {
+	r.run("impl=rawsys-blocking", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		buf := make([]rawsys.EpollEvent, 64)
 		b.ReportAllocs()
@@ -92,7 +94,7 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=stub", func(b *testing.B) {
+	r.run("impl=stub", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		buf := make([]rawsys.EpollEvent, 64)
 		b.ReportAllocs()
@@ -102,7 +104,7 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=syscall", func(b *testing.B) {
+	r.run("impl=syscall", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		buf := make([]rawsys.EpollEvent, 64)
 		b.ReportAllocs()
@@ -137,7 +139,9 @@ func readyEventfds(b *testing.B, n int) []int {
 func BenchmarkEpollWaitReady(b *testing.B) {
 	for _, n := range []int{1, 16, 64} {
 		b.Run("ready="+itoa(n), func(b *testing.B) {
-			b.Run("impl=rawsys", func(b *testing.B) {
+			r := impls(b)
+			defer r.done()
+			r.run("impl=rawsys", func(b *testing.B) {
 				s := mustSelector(b)
 				for i, fd := range readyEventfds(b, n) {
 					var ev rawsys.EpollEvent
@@ -159,7 +163,7 @@ func BenchmarkEpollWaitReady(b *testing.B) {
 				}
 				sink = uint64(sum)
 			})
-			b.Run("impl=xsys", func(b *testing.B) {
+			r.run("impl=xsys", func(b *testing.B) {
 				epfd := mustEpoll(b)
 				for i, fd := range readyEventfds(b, n) {
 					ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(i), Pad: int32(i)}
@@ -201,7 +205,9 @@ func itoa(n int) string {
 
 // BenchmarkEpollCtlAddDel: register and deregister one fd.
 func BenchmarkEpollCtlAddDel(b *testing.B) {
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r := impls(b)
+	defer r.done()
+	r.run("impl=rawsys", func(b *testing.B) {
 		s := mustSelector(b)
 		fd := mustEventfd(b)
 		b.ReportAllocs()
@@ -214,7 +220,7 @@ func BenchmarkEpollCtlAddDel(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		fd := mustEventfd(b)
 		b.ReportAllocs()
@@ -232,7 +238,9 @@ func BenchmarkEpollCtlAddDel(b *testing.B) {
 
 // BenchmarkEpollCtlMod: change the token and interests of one fd.
 func BenchmarkEpollCtlMod(b *testing.B) {
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r := impls(b)
+	defer r.done()
+	r.run("impl=rawsys", func(b *testing.B) {
 		s := mustSelector(b)
 		fd := mustEventfd(b)
 		if err := s.Register(fd, 1, selector.Readable); err != nil {
@@ -247,7 +255,7 @@ func BenchmarkEpollCtlMod(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		fd := mustEventfd(b)
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET}
@@ -270,7 +278,9 @@ func BenchmarkEpollCtlMod(b *testing.B) {
 // wake with a blocking wait (the wake is already pending, so it returns at
 // once, but through the scheduler-aware path a woken loop uses).
 func BenchmarkWake(b *testing.B) {
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r := impls(b)
+	defer r.done()
+	r.run("impl=rawsys", func(b *testing.B) {
 		s := mustSelector(b)
 		w, err := selector.NewWaker(s, 1)
 		if err != nil {
@@ -292,7 +302,7 @@ func BenchmarkWake(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		epfd := mustEpoll(b)
 		efd := mustEventfd(b)
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: 1}
@@ -321,9 +331,11 @@ func BenchmarkWake(b *testing.B) {
 // read them back: raw stubs against unix.Write/unix.Read (which bracket
 // every call with entersyscall/exitsyscall).
 func BenchmarkReadWrite64(b *testing.B) {
+	r := impls(b)
+	defer r.done()
 	msg := make([]byte, 64)
 	buf := make([]byte, 64)
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r.run("impl=rawsys", func(b *testing.B) {
 		sp := mustSocketpair(b)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -335,7 +347,7 @@ func BenchmarkReadWrite64(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		sp := mustSocketpair(b)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -362,7 +374,9 @@ type pingPonger interface {
 // 5 s): one op is one round trip, and it exercises the blocking
 // (scheduler-aware) path on both sides.
 func BenchmarkPingPong(b *testing.B) {
-	b.Run("impl=rawsys", func(b *testing.B) {
+	r := impls(b)
+	defer r.done()
+	r.run("impl=rawsys", func(b *testing.B) {
 		pingPong(b, func(fd int) pingPonger {
 			s := mustSelector(b)
 			if err := s.Register(fd, 1, selector.Readable); err != nil {
@@ -371,7 +385,7 @@ func BenchmarkPingPong(b *testing.B) {
 			return &rawsysSide{s: s, ev: selector.NewEvents(4), fd: fd}
 		})
 	})
-	b.Run("impl=xsys", func(b *testing.B) {
+	r.run("impl=xsys", func(b *testing.B) {
 		pingPong(b, func(fd int) pingPonger {
 			epfd := mustEpoll(b)
 			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: 1}

@@ -3,8 +3,11 @@ package bench
 import (
 	"flag"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,5 +67,38 @@ func machineConfig() []string {
 		"cache-l3: " + kib(c.Cache.L3),
 		fmt.Sprintf("logical-cpus: %d", runtime.NumCPU()),
 		"go: " + runtime.Version(),
+	}
+}
+
+// implRunner runs a benchmark's impl=... sub-benchmarks in an order
+// shuffled by RAWPOLL_BENCH_ROUND (set by make bench for each round), so
+// that no impl always runs first or always follows the same neighbour:
+// drift on a noisy machine then spreads over all impls alike, while the
+// runs stay in one process (fresh processes per sample measured noisier).
+type implRunner struct {
+	b    *testing.B
+	subs []implSub
+}
+
+type implSub struct {
+	name string
+	f    func(*testing.B)
+}
+
+func impls(b *testing.B) *implRunner { return &implRunner{b: b} }
+
+func (r *implRunner) run(name string, f func(*testing.B)) {
+	r.subs = append(r.subs, implSub{name, f})
+}
+
+func (r *implRunner) done() {
+	if round, err := strconv.Atoi(os.Getenv("RAWPOLL_BENCH_ROUND")); err == nil {
+		h := fnv.New64a()
+		h.Write([]byte(r.b.Name()))
+		rng := rand.New(rand.NewPCG(uint64(round), h.Sum64()))
+		rng.Shuffle(len(r.subs), func(i, j int) { r.subs[i], r.subs[j] = r.subs[j], r.subs[i] })
+	}
+	for _, s := range r.subs {
+		r.b.Run(s.name, s.f)
 	}
 }

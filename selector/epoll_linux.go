@@ -52,15 +52,46 @@ func (s *Selector) Fd() int {
 }
 
 // Close closes the epoll instance. It is idempotent: a second Close returns
-// nil. If another goroutine is inside a call on this Selector, the
-// descriptor is closed when that call returns; a Select blocked in the
-// kernel is not woken by Close (epoll_wait holds its own reference to the
-// instance), so wake it with a Waker first.
+// nil. If other goroutines are inside calls on this Selector, the
+// descriptor is closed when the last of them returns, and a Select blocked
+// in the kernel is woken (closing the descriptor alone would not wake it:
+// epoll_wait holds its own reference to the instance) and returns
+// ErrClosed.
 func (s *Selector) Close() error {
-	if s == nil {
+	if s == nil || !s.ref.acquire() {
 		return nil
 	}
-	return s.ref.close()
+	old := s.ref.state.Or(refClosed)
+	if old&refClosed != 0 { // another Close won the race
+		s.ref.release()
+		return nil
+	}
+	if old>>1 > 1 { // calls besides ours are in flight: wake any that sleep
+		s.wakeBlocked()
+	}
+	if s.ref.state.Add(-2) == refClosed {
+		return s.ref.destroy()
+	}
+	return nil
+}
+
+// wakeBlocked adds an eventfd that is readable from the start, level-
+// triggered, so that every thread sleeping in epoll_wait on this instance
+// wakes in turn and sees the closed state. It is closed with the epoll
+// descriptor. Best effort: without a descriptor to spare (EMFILE) a
+// blocked Select returns at its timeout or next event instead.
+func (s *Selector) wakeBlocked() {
+	efd, errno := rawsys.Eventfd2(1, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
+	if errno != 0 {
+		return
+	}
+	var ev rawsys.EpollEvent
+	ev.Set(rawsys.EPOLLIN, 0)
+	if rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_ADD, efd, &ev) != 0 {
+		closeFd(efd)
+		return
+	}
+	s.ref.also = efd
 }
 
 // TryClone returns a second Selector on the same epoll instance, through a
@@ -248,7 +279,14 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	} else {
 		n, errno = s.wait(ev.buf, timeout)
 	}
+	closed := s.ref.state.Load()&refClosed != 0
 	s.ref.release()
+	if closed {
+		// Closed while we waited: what the kernel returned may include
+		// Close's wake-up, which is no event of the caller's.
+		ev.n = 0
+		return ErrClosed
+	}
 	if errno != 0 {
 		return s.selectFailed(ev, timeout, errno)
 	}

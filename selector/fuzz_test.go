@@ -11,26 +11,34 @@ import (
 	"github.com/rawpoll/rawpoll/selector"
 )
 
-// FuzzOps drives Register, Reregister, Deregister, writes, drains, Wake and
-// Select(0) over four pipes and a Waker from the fuzzer's bytes, and checks
-// every answer against a model of what is registered: the error each call
-// must return, and that every event carries the token its fd holds now.
+// FuzzOps is a model-based fuzz test: the fuzzer's bytes drive Register,
+// Reregister, Deregister, writes, drains, Wake, Select(0), TryClone,
+// close-and-reopen of the fds, and finally Close, over four pipes and a
+// Waker, against a model of what is registered. After every step the
+// selector's answers must agree with the model: the error each call
+// returns, no event for an fd that is not registered now, no token that
+// was never registered, ErrClosed exactly after Close; and at the end no
+// descriptor has leaked.
 func FuzzOps(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 1, 6, 5, 3, 0, 6})
 	f.Add([]byte{0, 1, 2, 0, 1, 2, 2, 1, 2, 1, 4, 6})
 	f.Add([]byte{1, 2, 0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Add([]byte{0, 0, 1, 7, 0, 0, 0, 0, 1, 3, 0, 0, 6, 0, 0, 8, 0, 0, 9, 0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 512 {
 			ops = ops[:512] // bounded work per input
 		}
-		s := newSelector(t)
+		before := countFds(t)
+		s, err := selector.New()
+		if err != nil {
+			t.Fatal(err)
+		}
 		exp := expectFor(t, s)
 		const wakeTok = selector.Token(1 << 62)
 		wk, err := selector.NewWaker(s, wakeTok)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer wk.Close()
 		type reg struct {
 			on  bool
 			tok selector.Token
@@ -38,10 +46,20 @@ func FuzzOps(f *testing.F) {
 		}
 		var r, w [4]int
 		var model [4]reg
+		open := func(i int) {
+			var p [2]int
+			if err := unix.Pipe(p[:]); err != nil {
+				t.Fatal(err)
+			}
+			unix.SetNonblock(p[0], true)
+			unix.SetNonblock(p[1], true)
+			r[i], w[i] = p[0], p[1]
+		}
 		for i := range r {
-			r[i], w[i] = pipe(t)
+			open(i)
 		}
 		ev := selector.NewEvents(8)
+		closed := false
 		next := func() byte {
 			if len(ops) == 0 {
 				return 0
@@ -50,8 +68,17 @@ func FuzzOps(f *testing.F) {
 			ops = ops[1:]
 			return b
 		}
+		checkErr := func(what string, err, want error) {
+			t.Helper()
+			if closed {
+				want = selector.ErrClosed
+			}
+			if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+				t.Fatalf("%s: error %v, want %v (model %+v, closed %v)", what, err, want, model, closed)
+			}
+		}
 		for len(ops) > 0 {
-			op, arg := next()%7, next()
+			op, arg := next()%10, next()
 			i := int(arg % 4)
 			in := selector.Interest(next())
 			tok := selector.Token(arg)<<8 | selector.Token(i)
@@ -68,8 +95,10 @@ func FuzzOps(f *testing.F) {
 				switch {
 				case !validIn:
 					want = selector.ErrInvalidInterest
-				case in&(selector.AIO|selector.LIO) != 0 && exp.aioErr != nil:
+				case in&selector.AIO != 0 && exp.aioErr != nil:
 					want = exp.aioErr
+				case in&selector.LIO != 0 && exp.lioErr != nil:
+					want = exp.lioErr
 				case in&selector.Priority != 0 && exp.priorityErr != nil:
 					want = exp.priorityErr
 				case op == 0 && model[i].on:
@@ -77,22 +106,27 @@ func FuzzOps(f *testing.F) {
 				case op == 1 && !model[i].on:
 					want = exp.reregisterUnregistered
 				}
-				if want == nil && err != nil || want != nil && !errors.Is(err, want) {
-					t.Fatalf("op %d fd %d interest %v (model %+v): error %v, want %v", op, i, in, model[i], err, want)
+				if closed && !validIn {
+					// Interest is checked before the closed state on every
+					// backend: either answer is a clear error.
+					if err == nil {
+						t.Fatal("invalid interest accepted after Close")
+					}
+					continue
 				}
+				checkErr("register/reregister", err, want)
 				if err == nil {
 					model[i] = reg{on: true, tok: tok, in: in}
 				}
 			case 2: // deregister
-				err := s.Deregister(r[i])
-				want := error(nil)
+				var want error
 				if !model[i].on {
 					want = exp.deregisterUnregistered
 				}
-				if want == nil && err != nil || want != nil && !errors.Is(err, want) {
-					t.Fatalf("deregister fd %d (model %+v): %v, want %v", i, model[i], err, want)
+				checkErr("deregister", s.Deregister(r[i]), want)
+				if !closed {
+					model[i].on = false
 				}
-				model[i].on = false
 			case 3: // write
 				unix.Write(w[i], []byte{arg})
 			case 4: // drain
@@ -107,10 +141,21 @@ func FuzzOps(f *testing.F) {
 				if err := wk.Wake(); err != nil {
 					t.Fatal(err)
 				}
-			case 6: // select
-				if err := s.Select(ev, 0); err != nil {
-					t.Fatal(err)
+			case 6, 8: // select, through the selector or a clone
+				sel := s
+				if op == 8 {
+					c, err := s.TryClone()
+					checkErr("TryClone", err, nil)
+					if err != nil {
+						continue
+					}
+					sel = c
 				}
+				err := sel.Select(ev, 0)
+				if sel != s {
+					sel.Close()
+				}
+				checkErr("select", err, nil)
 				for e := range ev.All() {
 					if e.Token() == wakeTok {
 						continue
@@ -123,7 +168,31 @@ func FuzzOps(f *testing.F) {
 						t.Fatalf("readable event for fd %d registered %v", j, model[j].in)
 					}
 				}
+			case 7: // deregister, close and reopen the pipe (a new fd, maybe the same number)
+				if model[i].on {
+					checkErr("deregister before close", s.Deregister(r[i]), nil)
+				}
+				unix.Close(r[i])
+				unix.Close(w[i])
+				open(i)
+				if !closed {
+					model[i].on = false
+				}
+			case 9: // close the selector: from here on every call is ErrClosed
+				if arg%8 == 0 {
+					checkErr("close", s.Close(), nil)
+					closed = true
+				}
 			}
+		}
+		wk.Close()
+		s.Close()
+		for i := range r {
+			unix.Close(r[i])
+			unix.Close(w[i])
+		}
+		if after := countFds(t); after != before {
+			t.Fatalf("descriptors: %d before, %d after: a leak", before, after)
 		}
 	})
 }

@@ -53,13 +53,53 @@ func (s *Selector) Fd() int {
 	return s.ref.fdOrMinus1()
 }
 
-// Close closes the kqueue. It is idempotent; see the epoll backend for
-// what happens to calls in flight.
+// Close closes the kqueue. It is idempotent. As on epoll, a Select blocked
+// in another goroutine is woken and returns ErrClosed, and the descriptor
+// is closed when the last call in flight returns.
 func (s *Selector) Close() error {
-	if s == nil {
+	if s == nil || !s.ref.acquire() {
 		return nil
 	}
-	return s.ref.close()
+	old := s.ref.state.Or(refClosed)
+	if old&refClosed != 0 {
+		s.ref.release()
+		return nil
+	}
+	if old>>1 > 1 {
+		s.wakeBlocked()
+	}
+	if s.ref.state.Add(-2) == refClosed {
+		return s.ref.destroy()
+	}
+	return nil
+}
+
+// wakeBlocked makes every kevent wait on this kqueue return: an
+// EVFILT_USER event triggered at once and never cleared where the OS has
+// the filter, else a pipe holding a byte, registered level-triggered (its
+// read end is closed with the kqueue). Best effort, as on epoll.
+func (s *Selector) wakeBlocked() {
+	k := &rawsys.Kq
+	var zero rawsys.Timespec
+	var ch [1]rawsys.Kevent_t
+	if k.EVFILT_USER != rawsys.NoFilter {
+		ch[0].Set(^uint64(0), k.EVFILT_USER, k.EV_ADD|k.EV_RECEIPT, k.NOTE_TRIGGER, 0, 0)
+		if _, errno := rawsys.KeventRaw(s.ref.fd, &ch[0], 1, &ch[0], 1, &zero); errno == 0 && ch[0].Data() == 0 {
+			return
+		}
+	}
+	var p [2]int
+	if unix.Pipe(p[:]) != nil {
+		return
+	}
+	unix.Write(p[1], []byte{1})
+	unix.Close(p[1])
+	ch[0].Set(uint64(p[0]), k.EVFILT_READ, k.EV_ADD|k.EV_RECEIPT, 0, 0, 0)
+	if _, errno := rawsys.KeventRaw(s.ref.fd, &ch[0], 1, &ch[0], 1, &zero); errno != 0 || ch[0].Data() != 0 {
+		unix.Close(p[0])
+		return
+	}
+	s.ref.also = p[0]
 }
 
 // TryClone returns a Selector on the same kqueue through a new descriptor
@@ -203,7 +243,11 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		return ErrClosed
 	}
 	n, errno := s.wait(ev.buf, timeout)
+	closed := s.ref.state.Load()&refClosed != 0
 	s.ref.release()
+	if closed { // closed while we waited: drop Close's wake-up
+		return ErrClosed
+	}
 	if errno != 0 {
 		return opError("select", s.Fd(), errno)
 	}

@@ -308,6 +308,7 @@ type flagName struct {
 // released and an open(2) elsewhere reused.
 type fdRef struct {
 	fd    int
+	also  int          // a second descriptor closed with fd (set before the last release), or 0
 	state atomic.Int64 // bit 0: closed; the rest: references * 2
 	done  atomic.Bool  // the descriptor has been closed
 }
@@ -351,5 +352,9 @@ func (r *fdRef) destroy() error {
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
 	}
-	return closeFd(r.fd)
+	err := closeFd(r.fd)
+	if r.also > 0 {
+		closeFd(r.also)
+	}
+	return err
 }

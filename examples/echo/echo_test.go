@@ -150,3 +150,37 @@ func TestEchoAcceptsLaterConnections(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestEchoHalfCloseAfterData: a peer that sends a message and its FIN at
+// once gets the echo and then EOF. The FIN arrives in the same event as the
+// data (read-closed is set), so the short-read shortcut must not end the
+// read loop there: edge triggering never reports that hang-up again, and the
+// connection would hang open.
+func TestEchoHalfCloseAfterData(t *testing.T) {
+	srv, err := NewServer(Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(); close(done) }()
+	defer func() { srv.Close(); <-done }()
+	for i := range 200 {
+		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", srv.Port()), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := c.(*net.TCPConn)
+		tc.SetDeadline(time.Now().Add(5 * time.Second))
+		msg := []byte(fmt.Sprintf("message %d then FIN", i))
+		tc.Write(msg)
+		tc.CloseWrite()
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(tc, got); err != nil || string(got) != string(msg) {
+			t.Fatalf("connection %d: echo %q, %v", i, got, err)
+		}
+		if _, err := tc.Read(got[:1]); err != io.EOF {
+			t.Fatalf("connection %d: after the echo of a half-closed connection: %v, want EOF", i, err)
+		}
+		tc.Close()
+	}
+}

@@ -194,7 +194,7 @@ func (l *loop) run() error {
 				l.acceptAll()
 			case wakeToken:
 			default:
-				l.serve(tok)
+				l.serve(tok, ev.IsReadClosed() || ev.IsError())
 			}
 		}
 		if measure && events.Len() > 0 {
@@ -265,7 +265,11 @@ func (l *loop) slot() int {
 	return len(l.conns) - 1
 }
 
-func (l *loop) serve(tok selector.Token) {
+// serve handles an event for a connection. hup is the event's read-closed
+// or error state: then the connection must be read to EOF, because the
+// hang-up has been reported already and edge triggering will not report it
+// again.
+func (l *loop) serve(tok selector.Token, hup bool) {
 	slot, gen := int(uint32(tok)), uint32(tok>>32)
 	if slot >= len(l.conns) || !l.conns[slot].open || l.conns[slot].gen != gen {
 		return // an event for a connection already closed: its slot moved on
@@ -286,11 +290,13 @@ func (l *loop) serve(tok selector.Token) {
 			if !l.flush(slot) {
 				return // closed, or waiting for a writable event
 			}
-			if n < len(c.buf) {
+			if n < len(c.buf) && !hup {
 				// A short read on a stream socket means the receive queue
-				// is empty: with edge triggering the next arrival is a
-				// new event, so stop here instead of paying a read that
-				// returns EAGAIN. WouldBlock says so to the selector: a
+				// is empty: with edge triggering the next arrival (data or
+				// the peer's FIN) is a new event, so stop here instead of
+				// paying a read that returns EAGAIN. Not when this event
+				// already carried the hang-up: that edge is spent, so read
+				// on to the EOF. WouldBlock says so to the selector: a
 				// no-op on epoll and kqueue, the re-arm on poll.
 				l.sel.WouldBlock(c.fd)
 				return
