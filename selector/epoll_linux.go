@@ -58,21 +58,10 @@ func (s *Selector) Fd() int {
 // epoll_wait holds its own reference to the instance) and returns
 // ErrClosed.
 func (s *Selector) Close() error {
-	if s == nil || !s.ref.acquire() {
+	if s == nil {
 		return nil
 	}
-	old := s.ref.state.Or(refClosed)
-	if old&refClosed != 0 { // another Close won the race
-		s.ref.release()
-		return nil
-	}
-	if old>>1 > 1 { // calls besides ours are in flight: wake any that sleep
-		s.wakeBlocked()
-	}
-	if s.ref.state.Add(-2) == refClosed {
-		return s.ref.destroy()
-	}
-	return nil
+	return s.ref.closeWaking(s.wakeBlocked)
 }
 
 // wakeBlocked adds an eventfd that is readable from the start, level-

@@ -57,21 +57,10 @@ func (s *Selector) Fd() int {
 // in another goroutine is woken and returns ErrClosed, and the descriptor
 // is closed when the last call in flight returns.
 func (s *Selector) Close() error {
-	if s == nil || !s.ref.acquire() {
+	if s == nil {
 		return nil
 	}
-	old := s.ref.state.Or(refClosed)
-	if old&refClosed != 0 {
-		s.ref.release()
-		return nil
-	}
-	if old>>1 > 1 {
-		s.wakeBlocked()
-	}
-	if s.ref.state.Add(-2) == refClosed {
-		return s.ref.destroy()
-	}
-	return nil
+	return s.ref.closeWaking(s.wakeBlocked)
 }
 
 // wakeBlocked makes every kevent wait on this kqueue return: an

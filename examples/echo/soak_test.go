@@ -65,9 +65,9 @@ func TestSoak(t *testing.T) {
 	end := time.Now().Add(dur)
 	// RSS is sampled twice under full load, after the warm-up and near the
 	// end: growth between them is what a leak would show.
-	var rssWarm, rssLate atomic.Int64
-	time.AfterFunc(warm, func() { rssWarm.Store(rssKiB(t)) })
-	time.AfterFunc(dur*9/10, func() { rssLate.Store(rssKiB(t)) })
+	rssWarm, rssLate := make(chan int64, 1), make(chan int64, 1)
+	time.AfterFunc(warm, func() { rssWarm <- rssKiB(t) })
+	time.AfterFunc(dur*9/10, func() { rssLate <- rssKiB(t) })
 	var wg sync.WaitGroup
 	for c := range conns {
 		wg.Add(1)
@@ -87,7 +87,7 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	rssEnd := rssLate.Load()
+	warmKiB, rssEnd := <-rssWarm, <-rssLate // both taken under load (the late one may finish after the clients)
 	srv.Close()
 	<-served
 	var accepted, closed uint64
@@ -96,10 +96,13 @@ func TestSoak(t *testing.T) {
 		closed += st.Closed.Load()
 	}
 	fdEnd := countFds(t)
-	growth := 100 * float64(rssEnd-rssWarm.Load()) / float64(max(rssWarm.Load(), 1))
+	if warmKiB <= 0 || rssEnd <= 0 {
+		t.Fatalf("RSS not measured (warm %d KiB, late %d KiB)", warmKiB, rssEnd)
+	}
+	growth := 100 * float64(rssEnd-warmKiB) / float64(warmKiB)
 	t.Logf("soak: %v, %d conns, %d sessions (%d half-closed, %d reset), msgs sent=%d received=%d corrupt=%d stuck=%d, server accepted=%d closed=%d, fds start=%d end=%d, rss warm=%.1fMB end=%.1fMB (%+.1f%%)",
 		dur, conns, sessions.Load(), halfCloses.Load(), resets.Load(), sent.Load(), received.Load(), corrupt.Load(), stuck.Load(),
-		accepted, closed, fdStart, fdEnd, float64(rssWarm.Load())/1024, float64(rssEnd)/1024, growth)
+		accepted, closed, fdStart, fdEnd, float64(warmKiB)/1024, float64(rssEnd)/1024, growth)
 	switch {
 	case corrupt.Load() != 0 || stuck.Load() != 0:
 		t.Fatal("corrupt or stuck connections")

@@ -1,8 +1,12 @@
+//go:build darwin || openbsd
+
 // Trampolines into libc for kqueue(2) and kevent(2): the system call
-// interface that openbsd supports for them (direct kevent syscalls give
-// ENOSYS on OpenBSD since 7.5). The Go side calls them through
+// interface darwin (libSystem) and OpenBSD (libc.so; direct kevent
+// syscalls give ENOSYS since 7.5) support for them. The symbols are
+// imported in kevent_$GOOS.go without cgo. The Go side calls them through
 // syscall.syscall6 or syscall.rawSyscall6, which switch to the system
-// stack and, for syscall6, tell the scheduler.
+// stack and, for syscall6, tell the scheduler. A JMP assembles the same on
+// amd64 and arm64, so one file serves all four targets.
 
 #include "textflag.h"
 
