@@ -348,27 +348,6 @@ func (r *fdRef) close() error {
 	return r.destroy()
 }
 
-// closeWaking is close for a descriptor that calls may be sleeping on in
-// the kernel: when calls other than this one hold references, wake runs
-// first (it may set also, which is closed with fd) so that they return.
-func (r *fdRef) closeWaking(wake func()) error {
-	if !r.acquire() {
-		return nil // closed before
-	}
-	old := r.state.Or(refClosed)
-	if old&refClosed != 0 { // another Close won the race
-		r.release()
-		return nil
-	}
-	if old>>1 > 1 {
-		wake()
-	}
-	if r.state.Add(-2) == refClosed {
-		return r.destroy()
-	}
-	return nil
-}
-
 func (r *fdRef) destroy() error {
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
