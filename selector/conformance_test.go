@@ -792,6 +792,11 @@ func TestCloseIdempotentAndErrClosed(t *testing.T) {
 	wantErrIs(t, "Register after Close", s.Register(r, 1, selector.Readable), selector.ErrClosed)
 	wantErrIs(t, "Reregister after Close", s.Reregister(r, 1, selector.Readable), selector.ErrClosed)
 	wantErrIs(t, "Deregister after Close", s.Deregister(r), selector.ErrClosed)
+	// Whatever the arguments: the closed state is reported first.
+	wantErrIs(t, "Register(-1) after Close", s.Register(-1, 1, selector.Readable), selector.ErrClosed)
+	wantErrIs(t, "Register(interest 0) after Close", s.Register(r, 1, 0), selector.ErrClosed)
+	wantErrIs(t, "Register(AIO|LIO|Priority) after Close", s.Register(r, 1, selector.AIO|selector.LIO|selector.Priority), selector.ErrClosed)
+	wantErrIs(t, "Deregister(-1) after Close", s.Deregister(-1), selector.ErrClosed)
 	if _, err := s.TryClone(); !errors.Is(err, selector.ErrClosed) {
 		t.Fatalf("TryClone after Close: %v", err)
 	}

@@ -137,7 +137,7 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 // ENOENT. Closing an fd deregisters it too, unless another descriptor
 // still refers to the same open file (dup, fork): deregister before close.
 func (s *Selector) Deregister(fd int) error {
-	if s == nil {
+	if s.closed() {
 		return ErrClosed
 	}
 	if fd < 0 {
@@ -155,7 +155,7 @@ func (s *Selector) Deregister(fd int) error {
 }
 
 func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error {
-	if s == nil {
+	if s.closed() {
 		return ErrClosed
 	}
 	if fd < 0 {
@@ -177,6 +177,10 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 	}
 	return nil
 }
+
+// closed reports whether Close has been called, so that every method
+// answers ErrClosed after it whatever its arguments.
+func (s *Selector) closed() bool { return s == nil || s.ref.state.Load()&refClosed != 0 }
 
 // registerWaker registers a Waker's eventfd like any readable fd.
 func (s *Selector) registerWaker(fd int, t Token) error { return s.Register(fd, t, Readable) }

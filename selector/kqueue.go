@@ -107,6 +107,10 @@ func (s *Selector) TryClone() (*Selector, error) {
 	return c, nil
 }
 
+// closed reports whether Close has been called, so that every method
+// answers ErrClosed after it whatever its arguments.
+func (s *Selector) closed() bool { return s == nil || s.ref.state.Load()&refClosed != 0 }
+
 func kqCheckInterest(in Interest) error {
 	if in == 0 || in&^allInterests != 0 {
 		return ErrInvalidInterest
@@ -127,6 +131,9 @@ func kqCheckInterest(in Interest) error {
 // existing filter). EPIPE is ignored: older macOS report it for a pipe
 // whose other end is gone, yet deliver its events (tokio-rs/mio#582).
 func (s *Selector) Register(fd int, t Token, in Interest) error {
+	if s.closed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("register", fd, syscall.EBADF)
 	}
@@ -152,6 +159,9 @@ func (s *Selector) Register(fd int, t Token, in Interest) error {
 // EVFILT_WRITE is added or deleted, and a delete of a filter that was not
 // there (ENOENT) is ignored, as is EPIPE (see Register).
 func (s *Selector) Reregister(fd int, t Token, in Interest) error {
+	if s.closed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("reregister", fd, syscall.EBADF)
 	}
@@ -177,6 +187,9 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 // (ENOENT) is not an error, so deregistering an fd that is not registered
 // succeeds; a closed fd fails with EBADF.
 func (s *Selector) Deregister(fd int) error {
+	if s.closed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("deregister", fd, syscall.EBADF)
 	}

@@ -139,6 +139,11 @@ func (s *Selector) TryClone() (*Selector, error) {
 	return &Selector{st: s.st}, nil
 }
 
+// isClosed reports whether this Selector (or the last of its clones) has
+// been closed, so that every method answers ErrClosed after Close whatever
+// its arguments.
+func (s *Selector) isClosed() bool { return s == nil || s.closed.Load() || s.st.closing.Load() }
+
 // enter takes a reference on the shared state for one call.
 func (s *Selector) enter() (*pollState, bool) {
 	if s == nil || s.closed.Load() || s.st.closing.Load() || !s.st.ref.acquire() {
@@ -203,6 +208,9 @@ func (s *Selector) Register(fd int, t Token, in Interest) error {
 }
 
 func (s *Selector) register(fd int, t Token, in Interest, waker bool) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("register", fd, syscall.EBADF)
 	}
@@ -241,6 +249,9 @@ func (s *Selector) deregisterWaker(fd int) { s.Deregister(fd) }
 // re-arms it (including after POLLHUP, POLLERR or POLLNVAL). An fd that is
 // not registered fails with ENOENT.
 func (s *Selector) Reregister(fd int, t Token, in Interest) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("reregister", fd, syscall.EBADF)
 	}
@@ -268,6 +279,9 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 // entry reports POLLNVAL once (as an error event) and stays until
 // Deregister, so always deregister before close.
 func (s *Selector) Deregister(fd int) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
 	if fd < 0 {
 		return opError("deregister", fd, syscall.EBADF)
 	}
