@@ -13,8 +13,8 @@ import (
 
 // FuzzOps is a model-based fuzz test: the fuzzer's bytes drive Register,
 // Reregister, Deregister, writes, drains, Wake, Select(0), TryClone,
-// close-and-reopen of the fds, and finally Close, over four pipes and a
-// Waker, against a model of what is registered. After every step the
+// close-and-reopen of the fds, and finally Close, over four slots holding
+// pipes, socketpairs and eventfds, and a Waker, against a model of what is registered. After every step the
 // selector's answers must agree with the model: the error each call
 // returns, no event for an fd that is not registered now, no token that
 // was never registered, ErrClosed exactly after Close; and at the end no
@@ -46,14 +46,37 @@ func FuzzOps(f *testing.F) {
 		}
 		var r, w [4]int
 		var model [4]reg
+		// Slot i holds a pipe, a socketpair or an eventfd (i%3): the read
+		// side is registered, the write side makes it ready.
 		open := func(i int) {
-			var p [2]int
-			if err := unix.Pipe(p[:]); err != nil {
-				t.Fatal(err)
+			switch i % 3 {
+			case 0:
+				var p [2]int
+				if err := unix.Pipe(p[:]); err != nil {
+					t.Fatal(err)
+				}
+				r[i], w[i] = p[0], p[1]
+			case 1:
+				p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r[i], w[i] = p[0], p[1]
+			case 2:
+				fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r[i], w[i] = fd, fd
 			}
-			unix.SetNonblock(p[0], true)
-			unix.SetNonblock(p[1], true)
-			r[i], w[i] = p[0], p[1]
+			unix.SetNonblock(r[i], true)
+			unix.SetNonblock(w[i], true)
+		}
+		closeSlot := func(i int) {
+			unix.Close(r[i])
+			if w[i] != r[i] {
+				unix.Close(w[i])
+			}
 		}
 		for i := range r {
 			open(i)
@@ -119,8 +142,12 @@ func FuzzOps(f *testing.F) {
 				if !closed {
 					model[i].on = false
 				}
-			case 3: // write
-				unix.Write(w[i], []byte{arg})
+			case 3: // write (an eventfd takes 8 bytes)
+				if i%3 == 2 {
+					unix.Write(w[i], []byte{arg | 1, 0, 0, 0, 0, 0, 0, 0})
+				} else {
+					unix.Write(w[i], []byte{arg})
+				}
 			case 4: // drain
 				buf := make([]byte, 256)
 				for range 64 {
@@ -164,8 +191,7 @@ func FuzzOps(f *testing.F) {
 				if model[i].on {
 					checkErr("deregister before close", s.Deregister(r[i]), nil)
 				}
-				unix.Close(r[i])
-				unix.Close(w[i])
+				closeSlot(i)
 				open(i)
 				if !closed {
 					model[i].on = false
@@ -182,8 +208,7 @@ func FuzzOps(f *testing.F) {
 		wk.Close()
 		s.Close()
 		for i := range r {
-			unix.Close(r[i])
-			unix.Close(w[i])
+			closeSlot(i)
 		}
 		if after := countFds(t); after != before {
 			t.Fatalf("descriptors: %d before, %d after: a leak", before, after)
