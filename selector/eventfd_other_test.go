@@ -1,0 +1,6 @@
+//go:build unix && !linux
+
+package selector_test
+
+// newEventfd: no eventfd outside Linux; the fuzzer uses a socketpair.
+func newEventfd() (int, bool) { return -1, false }
