@@ -18,13 +18,7 @@ import (
 // pause now and then, so the server must keep partial writes and finish
 // them on writable events; the test checks that it did.
 func TestEchoIntegrity(t *testing.T) {
-	srv, err := NewServer(Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 2, SndBuf: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(); close(done) }()
-	defer func() { srv.Close(); <-done }()
+	srv := startServer(t, Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 2, SndBuf: 4096})
 
 	const conns, msgs, maxSize = 8, 1000, 64 << 10
 	errs := make(chan error, conns)
@@ -126,13 +120,7 @@ func TestEchoStopsOnClose(t *testing.T) {
 // the accept loop to re-arm the listener with WouldBlock at EAGAIN; a loop
 // that forgot would serve only the first batch.
 func TestEchoAcceptsLaterConnections(t *testing.T) {
-	srv, err := NewServer(Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(); close(done) }()
-	defer func() { srv.Close(); <-done }()
+	srv := startServer(t, Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 1})
 	for i := range 5 {
 		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", srv.Port()), 5*time.Second)
 		if err != nil {
@@ -157,13 +145,7 @@ func TestEchoAcceptsLaterConnections(t *testing.T) {
 // read loop there: edge triggering never reports that hang-up again, and the
 // connection would hang open.
 func TestEchoHalfCloseAfterData(t *testing.T) {
-	srv, err := NewServer(Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(); close(done) }()
-	defer func() { srv.Close(); <-done }()
+	srv := startServer(t, Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 1})
 	for i := range 200 {
 		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", srv.Port()), 5*time.Second)
 		if err != nil {
@@ -183,4 +165,18 @@ func TestEchoHalfCloseAfterData(t *testing.T) {
 		}
 		tc.Close()
 	}
+}
+
+// startServer starts a server for a test and stops it (waiting for Serve
+// to return) when the test ends.
+func startServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	srv, err := NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(); close(done) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return srv
 }
