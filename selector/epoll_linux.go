@@ -100,8 +100,8 @@ func (s *Selector) TryClone() (*Selector, error) {
 
 // epollInterest maps an Interest to epoll flags, EPOLLET always included.
 func epollInterest(in Interest) (uint32, error) {
-	if in == 0 || in&^allInterests != 0 {
-		return 0, ErrInvalidInterest
+	if err := checkDefined(in); err != nil {
+		return 0, err
 	}
 	if in&(AIO|LIO) != 0 {
 		return 0, ErrUnsupportedInterest

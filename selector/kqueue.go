@@ -112,8 +112,8 @@ func (s *Selector) TryClone() (*Selector, error) {
 func (s *Selector) closed() bool { return s == nil || s.ref.state.Load()&refClosed != 0 }
 
 func kqCheckInterest(in Interest) error {
-	if in == 0 || in&^allInterests != 0 {
-		return ErrInvalidInterest
+	if err := checkDefined(in); err != nil {
+		return err
 	}
 	if in&Priority != 0 ||
 		in&AIO != 0 && rawsys.Kq.EVFILT_AIO == rawsys.NoFilter ||

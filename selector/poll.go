@@ -191,8 +191,8 @@ func pollEvents(in Interest) int16 {
 }
 
 func checkInterest(in Interest) error {
-	if in == 0 || in&^allInterests != 0 {
-		return ErrInvalidInterest
+	if err := checkDefined(in); err != nil {
+		return err
 	}
 	if in&(AIO|LIO) != 0 {
 		return ErrUnsupportedInterest

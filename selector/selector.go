@@ -113,6 +113,15 @@ const (
 	allInterests = Readable | Writable | Priority | AIO | LIO
 )
 
+// checkDefined rejects Interest 0 and bits outside the defined interests,
+// the check every backend makes before its own.
+func checkDefined(in Interest) error {
+	if in == 0 || in&^allInterests != 0 {
+		return ErrInvalidInterest
+	}
+	return nil
+}
+
 var interestNames = [...]string{"READABLE", "WRITABLE", "PRIORITY", "AIO", "LIO"}
 
 // String lists the interests by name, as mio's Debug does: "READABLE |
