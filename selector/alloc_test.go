@@ -88,7 +88,7 @@ func TestAllocsRegistration(t *testing.T) {
 		if err := s.Reregister(r, 2, selector.Readable|selector.Writable); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.WouldBlock(r); err != nil {
+		if err := s.WouldBlock(r, selector.Readable); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Deregister(r); err != nil {

@@ -37,7 +37,7 @@ func BenchmarkSelect10kOneReady(b *testing.B) {
 			if err := s.Reregister(ready, n-1, selector.Readable); err != nil {
 				b.Fatal(err)
 			}
-			s.WouldBlock(ready)
+			s.WouldBlock(ready, selector.Readable)
 			if err := s.Select(ev, 0); err != nil || ev.Len() != 1 {
 				b.Fatal(err, ev.Len())
 			}

@@ -127,7 +127,7 @@ func TestNoStarvation(t *testing.T) {
 		}
 		for e := range ev.All() {
 			seen[e.Token()] = true
-			s.WouldBlock(rs[e.Token()]) // as if a read hit EAGAIN; the data stays
+			s.WouldBlock(rs[e.Token()], selector.Readable) // as if a read hit EAGAIN; the data stays
 		}
 	}
 	if len(seen) != 6 {
@@ -239,7 +239,7 @@ func TestRaceStorm(t *testing.T) {
 					return
 				}
 				drain(t, r)
-				s.WouldBlock(r)
+				s.WouldBlock(r, selector.Readable)
 				if err := s.Reregister(r, tok+1, selector.Readable|selector.Writable); err != nil {
 					t.Error(err)
 					return

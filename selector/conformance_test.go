@@ -161,7 +161,7 @@ func TestEdgeTriggeredAfterDrainNeedsNewData(t *testing.T) {
 	write(t, w, []byte("abc"))
 	expectEvents(t, s, want{tok: 5, has: pReadable})
 	drain(t, r)
-	s.WouldBlock(r)
+	s.WouldBlock(r, selector.Readable)
 	expectNoEvents(t, s, 20*time.Millisecond)
 	write(t, w, []byte("d"))
 	expectEvents(t, s, want{tok: 5, has: pReadable})
@@ -1012,7 +1012,7 @@ func TestWouldBlockHarmless(t *testing.T) {
 	write(t, w, []byte("x"))
 	expectEvents(t, s, want{tok: 110, has: pReadable})
 	drain(t, r)
-	if err := s.WouldBlock(r); err != nil {
+	if err := s.WouldBlock(r, selector.Readable); err != nil {
 		t.Fatal(err)
 	}
 	expectNoEvents(t, s, 20*time.Millisecond)

@@ -3,10 +3,13 @@
 package selector
 
 import (
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rawpoll/rawpoll/rawsys"
 )
@@ -19,7 +22,9 @@ type sysEvent = rawsys.EpollEvent
 // beyond EP_MAX_EVENTS.
 const maxEvents = rawsys.MaxEpollEvents
 
-// Selector is an epoll instance, always created with EPOLL_CLOEXEC.
+// Selector is an epoll instance, always created with EPOLL_CLOEXEC. The
+// zero Selector is closed: every method returns ErrClosed (Close, nil)
+// without a system call.
 type Selector struct {
 	ref fdRef
 }
@@ -35,7 +40,7 @@ func New() (*Selector, error) {
 
 func newSelector(fd int) *Selector {
 	s := &Selector{}
-	s.ref.fd = fd
+	s.ref.init(fd)
 	return s
 }
 
@@ -64,23 +69,56 @@ func (s *Selector) Close() error {
 	return s.ref.closeWaking(s.wakeBlocked)
 }
 
-// wakeBlocked adds an eventfd that is readable from the start, level-
-// triggered, so that every thread sleeping in epoll_wait on this instance
-// wakes in turn and sees the closed state. It is closed with the epoll
-// descriptor. Best effort: without a descriptor to spare (EMFILE) a
-// blocked Select returns at its timeout or next event instead.
+// wakeBlocked makes every thread sleeping in epoll_wait on this instance
+// return, so that the Selects blocked on this Selector see it closed: it
+// adds the read end of a pipe holding a byte, level-triggered, so each
+// waiter wakes in turn. The instance may be shared with clones, which must
+// not see the wake-up: it is registered for EPOLLRDNORM alone, a flag no
+// registration of this package asks for (epollInterest), so its event is
+// the only one that can carry EPOLLRDNORM, and every Select drops such
+// events while a wake-up exists (closeWakes). The pipe is closed with the
+// epoll descriptor, which removes it from the instance (its only
+// reference). Best effort: without descriptors to spare (EMFILE) a blocked
+// Select returns at its timeout or next event instead.
 func (s *Selector) wakeBlocked() {
-	efd, errno := rawsys.Eventfd2(1, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
-	if errno != 0 {
+	var p [2]int
+	if unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK) != nil {
 		return
 	}
+	unix.Write(p[1], []byte{1})
+	unix.Close(p[1])
 	var ev rawsys.EpollEvent
-	ev.Set(rawsys.EPOLLIN, 0)
-	if rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_ADD, efd, &ev) != 0 {
-		closeFd(efd)
+	ev.Set(closeWakeFlag, 0)
+	closeWakes.Add(1) // before the first waiter can see it
+	if rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_ADD, p[0], &ev) != 0 {
+		closeWakes.Add(-1)
+		closeFd(p[0])
 		return
 	}
-	s.ref.also = efd
+	s.ref.also = p[0]
+	s.ref.hook = closeWakeDone
+}
+
+// closeWakeFlag marks the event of a Close wake-up (see wakeBlocked).
+const closeWakeFlag = rawsys.EPOLLRDNORM
+
+// closeWakes counts the Close wake-ups registered in some epoll instance
+// of this process. While it is zero, Select does not look for them.
+var closeWakes atomic.Int32
+
+func closeWakeDone() { closeWakes.Add(-1) }
+
+// dropCloseWakes removes Close wake-ups from buf[:n] and returns how many
+// events remain.
+func dropCloseWakes(buf []sysEvent, n int) int {
+	j := 0
+	for i := range buf[:n] {
+		if buf[i].Events()&closeWakeFlag == 0 {
+			buf[j] = buf[i]
+			j++
+		}
+	}
+	return j
 }
 
 // TryClone returns a second Selector on the same epoll instance, through a
@@ -121,8 +159,9 @@ func epollInterest(in Interest) (uint32, error) {
 
 // Register starts watching fd for the interests in, reporting its events
 // with token t. Registering an fd that is already registered fails with
-// EEXIST (use Reregister); a closed fd fails with EBADF, a negative one
-// with EBADF without a system call, and a regular file with EPERM.
+// EEXIST (use Reregister); a closed fd fails with EBADF, a number outside
+// [0, math.MaxInt32] with EBADF without a system call, and a regular file
+// with EPERM.
 func (s *Selector) Register(fd int, t Token, in Interest) error {
 	return s.ctl(rawsys.EPOLL_CTL_ADD, "register", fd, t, in)
 }
@@ -134,13 +173,15 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 }
 
 // Deregister stops watching fd. An fd that is not registered fails with
-// ENOENT. Closing an fd deregisters it too, unless another descriptor
-// still refers to the same open file (dup, fork): deregister before close.
+// ENOENT, except one that epoll cannot watch at all (a regular file, or
+// /dev/null), which fails with EPERM as its Register did. Closing an fd
+// deregisters it too, unless another descriptor still refers to the same
+// open file (dup, fork): deregister before close.
 func (s *Selector) Deregister(fd int) error {
 	if s.closed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("deregister", fd, syscall.EBADF)
 	}
 	if !s.ref.acquire() {
@@ -158,7 +199,7 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 	if s.closed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError(name, fd, syscall.EBADF)
 	}
 	flags, err := epollInterest(in)
@@ -180,7 +221,7 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 
 // closed reports whether Close has been called, so that every method
 // answers ErrClosed after it whatever its arguments.
-func (s *Selector) closed() bool { return s == nil || s.ref.state.Load()&refClosed != 0 }
+func (s *Selector) closed() bool { return s == nil || s.ref.isClosed() }
 
 // registerWaker registers a Waker's eventfd like any readable fd.
 func (s *Selector) registerWaker(fd int, t Token) error { return s.Register(fd, t, Readable) }
@@ -193,14 +234,26 @@ func (s *Selector) deregisterWaker(fd int) {
 	}
 }
 
-// WouldBlock tells the selector that fd is drained: an operation on it
-// returned EAGAIN, or a read on a stream socket returned less than asked
-// (which means the next one would). That is what re-arms an
-// edge-triggered registration: mio's IoSourceState::do_io. On epoll the
-// kernel re-arms by itself, so this does nothing and costs nothing; on the
-// poll backend it resumes the interests suspended since fd's last event.
-// Portable event loops call it at every such point.
-func (s *Selector) WouldBlock(fd int) error { return nil }
+// WouldBlock tells the selector that fd is drained in the directions in:
+// Readable after a read returned EAGAIN or less than asked (on a stream
+// socket a short read means the next one would return EAGAIN), Writable
+// after a write returned EAGAIN or wrote less than asked. That is what
+// re-arms an edge-triggered registration (mio's IoSourceState::do_io), per
+// direction. On epoll the kernel re-arms by itself, so this only checks its
+// arguments; on the poll backend it resumes the interests in that were
+// suspended since fd's last event, and nothing else. Portable event loops
+// call it at every such point; one that does not hears nothing more from fd
+// on poll. A number outside [0, math.MaxInt32] gives EBADF, an invalid
+// Interest ErrInvalidInterest, and ErrClosed comes after Close.
+func (s *Selector) WouldBlock(fd int, in Interest) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("would block", fd, syscall.EBADF)
+	}
+	return checkDefined(in)
+}
 
 // SetBusyPoll sets the epoll instance's busy-poll parameters
 // (EPIOCSPARAMS, Linux 6.9+): while a Select waits, the kernel polls the
@@ -269,12 +322,13 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		// scheduler call, inlined here because every nanosecond of this
 		// path shows in a busy loop.
 		n, errno = rawsys.EpollPwaitRaw(s.ref.fd, &ev.buf[0], len(ev.buf), 0)
+		if n > 0 && closeWakes.Load() != 0 {
+			n = dropCloseWakes(ev.buf, n)
+		}
 	} else {
 		n, errno = s.wait(ev.buf, timeout)
 	}
-	closed := s.ref.state.Load()&refClosed != 0
-	s.ref.release()
-	if closed {
+	if s.ref.releaseClosed() {
 		// Closed while we waited: what the kernel returned may include
 		// Close's wake-up, which is no event of the caller's.
 		ev.n = 0
@@ -299,7 +353,33 @@ func (s *Selector) selectFailed(ev *Events, timeout time.Duration, errno syscall
 	return opError("select", s.Fd(), errno)
 }
 
+// wait is Select's blocking path: it retries EINTR with the time that
+// remains, and waits again when all it got was Close wake-ups of another
+// Selector sharing the instance (they are level-triggered: the wait
+// returns at once until that Close completes, so yield meanwhile).
 func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Errno) {
+	var deadline int64
+	if timeout > 0 {
+		deadline = deadlineAfter(timeout)
+	}
+	for {
+		n, errno := s.wait1(buf, timeout, deadline)
+		if n <= 0 || closeWakes.Load() == 0 {
+			return n, errno
+		}
+		if n = dropCloseWakes(buf, n); n > 0 || s.ref.isClosed() {
+			return n, 0
+		}
+		runtime.Gosched()
+		if timeout > 0 {
+			if timeout = time.Duration(deadline - nanotime()); timeout <= 0 {
+				return 0, 0
+			}
+		}
+	}
+}
+
+func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) (int, syscall.Errno) {
 	fd, p, max := s.ref.fd, &buf[0], len(buf)
 	if timeout < 0 {
 		for {
@@ -309,7 +389,6 @@ func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Err
 			}
 		}
 	}
-	deadline := deadlineAfter(timeout)
 	for {
 		var n int
 		var errno syscall.Errno

@@ -19,7 +19,7 @@ func dupCloexec(fd int) (int, error) {
 
 // fdOrMinus1 is the descriptor while it is open, for Fd accessors.
 func (r *fdRef) fdOrMinus1() int {
-	if r.state.Load()&refClosed != 0 {
+	if r.isClosed() {
 		return -1
 	}
 	return r.fd
@@ -37,10 +37,10 @@ func (r *fdRef) closeWaking(wake func()) error {
 		r.release()
 		return nil
 	}
-	if old>>1 > 1 {
+	if old/refOne > 1 {
 		wake()
 	}
-	if r.state.Add(-2) == refClosed {
+	if r.state.Add(-refOne) == refDead {
 		return r.destroy()
 	}
 	return nil

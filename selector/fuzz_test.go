@@ -159,7 +159,7 @@ func FuzzOps(f *testing.F) {
 						break
 					}
 				}
-				s.WouldBlock(r[i])
+				s.WouldBlock(r[i], selector.Readable)
 			case 5:
 				if err := wk.Wake(); err != nil {
 					t.Fatal(err)

@@ -38,7 +38,7 @@ func New() (*Selector, error) {
 	}
 	unix.CloseOnExec(fd)
 	s := &Selector{}
-	s.ref.fd = fd
+	s.ref.init(fd)
 	return s, nil
 }
 
@@ -103,13 +103,13 @@ func (s *Selector) TryClone() (*Selector, error) {
 		return nil, err
 	}
 	c := &Selector{}
-	c.ref.fd = fd
+	c.ref.init(fd)
 	return c, nil
 }
 
 // closed reports whether Close has been called, so that every method
 // answers ErrClosed after it whatever its arguments.
-func (s *Selector) closed() bool { return s == nil || s.ref.state.Load()&refClosed != 0 }
+func (s *Selector) closed() bool { return s == nil || s.ref.isClosed() }
 
 func kqCheckInterest(in Interest) error {
 	if err := checkDefined(in); err != nil {
@@ -134,7 +134,7 @@ func (s *Selector) Register(fd int, t Token, in Interest) error {
 	if s.closed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("register", fd, syscall.EBADF)
 	}
 	if err := kqCheckInterest(in); err != nil {
@@ -162,7 +162,7 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 	if s.closed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("reregister", fd, syscall.EBADF)
 	}
 	if err := kqCheckInterest(in); err != nil {
@@ -190,7 +190,7 @@ func (s *Selector) Deregister(fd int) error {
 	if s.closed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("deregister", fd, syscall.EBADF)
 	}
 	k := &rawsys.Kq
@@ -229,8 +229,18 @@ func (s *Selector) submit(op string, fd int, ch []rawsys.Kevent_t, ignore1, igno
 	return nil
 }
 
-// WouldBlock does nothing on kqueue: EV_CLEAR re-arms in the kernel.
-func (s *Selector) WouldBlock(fd int) error { return nil }
+// WouldBlock reports that fd is drained in the directions in; see the
+// epoll backend. On kqueue EV_CLEAR re-arms in the kernel, so this only
+// checks its arguments.
+func (s *Selector) WouldBlock(fd int, in Interest) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("would block", fd, syscall.EBADF)
+	}
+	return checkDefined(in)
+}
 
 // Select waits for events; see the epoll backend for the timeout rules.
 // kevent takes a timespec, so every positive timeout has nanosecond
@@ -245,9 +255,7 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		return ErrClosed
 	}
 	n, errno := s.wait(ev.buf, timeout)
-	closed := s.ref.state.Load()&refClosed != 0
-	s.ref.release()
-	if closed { // closed while we waited: drop Close's wake-up
+	if s.ref.releaseClosed() { // closed while we waited: drop Close's wake-up
 		return ErrClosed
 	}
 	if errno != 0 {

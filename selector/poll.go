@@ -93,7 +93,7 @@ func New() (*Selector, error) {
 		return nil, opError("new", -1, errno)
 	}
 	st := &pollState{index: map[int32]int{}}
-	st.ref.fd = efd
+	st.ref.init(efd)
 	st.idle.L = &st.mu
 	st.fds = append(st.fds, rawsys.PollFd{Fd: int32(efd), Events: pollIn})
 	st.regs = append(st.regs, pollReg{fd: int32(efd)})
@@ -211,7 +211,7 @@ func (s *Selector) register(fd int, t Token, in Interest, waker bool) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("register", fd, syscall.EBADF)
 	}
 	if err := checkInterest(in); err != nil {
@@ -252,7 +252,7 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("reregister", fd, syscall.EBADF)
 	}
 	if err := checkInterest(in); err != nil {
@@ -282,7 +282,7 @@ func (s *Selector) Deregister(fd int) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	if fd < 0 {
+	if badFd(fd) {
 		return opError("deregister", fd, syscall.EBADF)
 	}
 	st, ok := s.enter()
@@ -317,12 +317,23 @@ func (st *pollState) remove(fd int32) bool {
 	return true
 }
 
-// WouldBlock re-arms fd after an operation on it returned EAGAIN (or a
-// short read on a stream socket): the interests suspended since its last
-// event are polled again (mio's IoSourceState::do_io). An event loop that
-// stops reading without calling it hears nothing more from fd on this
-// backend. An fd that is not registered is ignored.
-func (s *Selector) WouldBlock(fd int) error {
+// WouldBlock re-arms fd in the directions in after an operation returned
+// EAGAIN or came back short (see the epoll backend for the rule): the
+// interests in that were suspended since fd's last event are polled again,
+// and only those, so an always-writable socket does not report Writable
+// after every drained read (mio re-arms every interest here). An event
+// loop that stops reading without calling it hears nothing more from fd on
+// this backend. An fd that is not registered is ignored.
+func (s *Selector) WouldBlock(fd int, in Interest) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("would block", fd, syscall.EBADF)
+	}
+	if err := checkDefined(in); err != nil {
+		return err
+	}
 	st, ok := s.enter()
 	if !ok {
 		return ErrClosed
@@ -330,7 +341,8 @@ func (s *Selector) WouldBlock(fd int) error {
 	defer st.ref.release()
 	st.lock()
 	if i, found := st.index[int32(fd)]; found {
-		st.fds[i] = rawsys.PollFd{Fd: int32(fd), Events: pollEvents(st.regs[i].interest)}
+		st.fds[i].Fd = int32(fd)
+		st.fds[i].Events |= pollEvents(st.regs[i].interest & in)
 	}
 	st.unlock()
 	return nil

@@ -215,7 +215,7 @@ func BenchmarkPollSelect10k(b *testing.B) {
 			if err := s.Select(ev, 0); err != nil || ev.Len() != 1 {
 				b.Fatal(err, ev.Len())
 			}
-			s.WouldBlock(ready) // re-arm: the byte stays, so it is ready again
+			s.WouldBlock(ready, Readable) // re-arm: the byte stays, so it is ready again
 		}
 	})
 }

@@ -83,6 +83,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -308,6 +309,12 @@ type flagName struct {
 	name string
 }
 
+// badFd reports a descriptor number the kernel cannot have: negative, or
+// beyond the C int every system call takes (a larger Go int would be
+// truncated to its low 32 bits and name another descriptor). One unsigned
+// compare covers both.
+func badFd(fd int) bool { return uint64(fd) > math.MaxInt32 }
+
 // fdRef guards a descriptor number against reuse. Every call that passes
 // the descriptor to the kernel holds a reference for the duration of the
 // call; Close marks the descriptor closed, and the descriptor is closed for
@@ -315,19 +322,39 @@ type flagName struct {
 // internal/poll's fdMutex reduced to what a selector needs: without it, a
 // Select racing Close could reach the kernel with a number that Close
 // released and an open(2) elsewhere reused.
+//
+// The zero fdRef is closed: its descriptor was never installed (open is
+// clear), so no call reaches the kernel and nothing is ever closed; a zero
+// Selector or Waker is inert.
 type fdRef struct {
 	fd    int
 	also  int          // a second descriptor closed with fd (set before the last release), or 0
-	state atomic.Int64 // bit 0: closed; the rest: references * 2
+	hook  func()       // run after the descriptors are closed, or nil
+	state atomic.Int64 // refOpen | refClosed | references * refOne
 	done  atomic.Bool  // the descriptor has been closed
 }
 
-const refClosed = 1
+const (
+	refOpen   = 1 // set once, by init: the descriptor is installed
+	refClosed = 2 // set by close
+	refOne    = 4 // one reference
+	refMask   = refOpen | refClosed
+	// refDead is the state in which the last reference closes the
+	// descriptor: installed, closed, no references.
+	refDead = refOpen | refClosed
+)
+
+// init installs fd; until then the fdRef is closed.
+func (r *fdRef) init(fd int) {
+	r.fd = fd
+	r.state.Store(refOpen)
+}
 
 // acquire takes a reference and reports whether the descriptor is open.
-// It is small enough to inline: one LOCK XADD on the fast path.
+// It is small enough to inline: one LOCK XADD on the fast path, the open
+// test made on its own result.
 func (r *fdRef) acquire() bool {
-	return r.state.Add(2)&refClosed == 0 || r.acquireFailed()
+	return r.state.Add(refOne)&refMask == refOpen || r.acquireFailed()
 }
 
 // acquireFailed undoes the reference of an acquire that found the
@@ -342,17 +369,34 @@ func (r *fdRef) acquireFailed() bool {
 
 // release drops a reference taken by acquire.
 func (r *fdRef) release() {
-	if r.state.Add(-2) == refClosed {
+	if r.state.Add(-refOne) == refDead {
 		r.destroy()
 	}
 }
 
+// releaseClosed drops a reference and reports whether close was called
+// while it was held, read from the result of the same atomic add (no
+// second load on the hot path).
+func (r *fdRef) releaseClosed() bool {
+	n := r.state.Add(-refOne)
+	if n&refClosed == 0 {
+		return false
+	}
+	if n == refDead {
+		r.destroy()
+	}
+	return true
+}
+
+// isClosed reports whether close has been called or the descriptor was
+// never installed.
+func (r *fdRef) isClosed() bool { return r.state.Load()&refMask != refOpen }
+
 // close marks the descriptor closed and closes it if no call holds it. It
 // reports the close(2) error when it closed the descriptor itself.
 func (r *fdRef) close() error {
-	old := r.state.Or(refClosed)
-	if old&refClosed != 0 || old != 0 {
-		return nil // closed before, or the last reference will close it
+	if old := r.state.Or(refClosed); old != refOpen {
+		return nil // closed before, never installed, or the last reference will close it
 	}
 	return r.destroy()
 }
@@ -364,6 +408,9 @@ func (r *fdRef) destroy() error {
 	err := closeFd(r.fd)
 	if r.also > 0 {
 		closeFd(r.also)
+	}
+	if r.hook != nil {
+		r.hook()
 	}
 	return err
 }

@@ -47,7 +47,7 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error { return ErrCl
 func (s *Selector) Deregister(fd int) error { return ErrClosed }
 
 // WouldBlock returns ErrClosed.
-func (s *Selector) WouldBlock(fd int) error { return ErrClosed }
+func (s *Selector) WouldBlock(fd int, in Interest) error { return ErrClosed }
 
 // Select returns ErrClosed.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error { return ErrClosed }

@@ -35,7 +35,7 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 		return nil, err
 	}
 	w := &Waker{sel: s}
-	w.ref.fd = fd
+	w.ref.init(fd)
 	return w, nil
 }
 

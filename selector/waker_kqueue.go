@@ -39,7 +39,7 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 		err := s.submit("new waker", -1, ch[:], 0, 0)
 		if err == nil {
 			w := &Waker{sel: s, ident: ident, r: -1}
-			w.w.fd = -1
+			w.w.init(-1)
 			return w, nil
 		}
 		// NetBSD before 10 has no EVFILT_USER and refuses it with EINVAL:
@@ -66,7 +66,7 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 		return nil, err
 	}
 	w := &Waker{sel: s, r: p[0]}
-	w.w.fd = p[1]
+	w.w.init(p[1])
 	return w, nil
 }
 

@@ -233,7 +233,7 @@ func (l *loop) acceptAll() {
 			if err == unix.ECONNABORTED || err == unix.EINTR {
 				continue
 			}
-			l.sel.WouldBlock(l.lfd) // drained: re-arm (the poll backend needs it)
+			l.sel.WouldBlock(l.lfd, selector.Readable) // drained: re-arm (the poll backend needs it)
 			return
 		}
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -298,14 +298,14 @@ func (l *loop) serve(tok selector.Token, hup bool) {
 				// already carried the hang-up: that edge is spent, so read
 				// on to the EOF. WouldBlock says so to the selector: a
 				// no-op on epoll and kqueue, the re-arm on poll.
-				l.sel.WouldBlock(c.fd)
+				l.sel.WouldBlock(c.fd, selector.Readable)
 				return
 			}
 		case n == 0: // EOF
 			l.close(slot)
 			return
 		case errno == syscall.EAGAIN:
-			l.sel.WouldBlock(c.fd)
+			l.sel.WouldBlock(c.fd, selector.Readable)
 			return
 		case errno == syscall.EINTR:
 		default: // ECONNRESET and friends
@@ -329,7 +329,7 @@ func (l *loop) flush(slot int) bool {
 			continue
 		}
 		if errno == syscall.EAGAIN {
-			l.sel.WouldBlock(c.fd)
+			l.sel.WouldBlock(c.fd, selector.Writable)
 			return false
 		}
 		if errno != syscall.EINTR {
