@@ -635,7 +635,7 @@ func TestWakerAfterSelectorClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	w.Wake() // harmless: nobody listens
+	wantErrIs(t, "Wake after Selector.Close", w.Wake(), selector.ErrClosed)
 	if err := w.Close(); err != nil {
 		t.Fatalf("Waker.Close after Selector.Close: %v", err)
 	}

@@ -75,9 +75,9 @@ func (s *Selector) Close() error {
 // waiter wakes in turn. The instance may be shared with clones, which must
 // not see the wake-up: it is registered for EPOLLRDNORM alone, a flag no
 // registration of this package asks for (epollInterest), so its event is
-// the only one that can carry EPOLLRDNORM, and every Select drops such
-// events while a wake-up exists (closeWakes). The pipe is closed with the
-// epoll descriptor, which removes it from the instance (its only
+// the only one that can carry EPOLLRDNORM, and Select drops such events
+// once any Close has made a wake-up (closeWoke). The pipe is closed with
+// the epoll descriptor, which removes it from the instance (its only
 // reference). Best effort: without descriptors to spare (EMFILE) a blocked
 // Select returns at its timeout or next event instead.
 func (s *Selector) wakeBlocked() {
@@ -89,24 +89,25 @@ func (s *Selector) wakeBlocked() {
 	unix.Close(p[1])
 	var ev rawsys.EpollEvent
 	ev.Set(closeWakeFlag, 0)
-	closeWakes.Add(1) // before the first waiter can see it
+	closeWoke.Store(true) // before any Select can see the wake-up
 	if rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_ADD, p[0], &ev) != 0 {
-		closeWakes.Add(-1)
 		closeFd(p[0])
 		return
 	}
 	s.ref.also = p[0]
-	s.ref.hook = closeWakeDone
 }
 
 // closeWakeFlag marks the event of a Close wake-up (see wakeBlocked).
 const closeWakeFlag = rawsys.EPOLLRDNORM
 
-// closeWakes counts the Close wake-ups registered in some epoll instance
-// of this process. While it is zero, Select does not look for them.
-var closeWakes atomic.Int32
-
-func closeWakeDone() { closeWakes.Add(-1) }
+// closeWoke is set, for good, by the first Close that adds a wake-up in
+// this process; until then Select does not look for them. It is never
+// cleared: a Select that read a wake-up from the kernel must see the flag
+// when it looks afterwards, however soon that wake-up is removed, and a
+// flag set before the wake-up is added and never cleared guarantees it. A
+// process that closes Selectors while Selects are blocked on them pays one
+// pass over each Select's events from then on.
+var closeWoke atomic.Bool
 
 // dropCloseWakes removes Close wake-ups from buf[:n] and returns how many
 // events remain.
@@ -322,7 +323,7 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		// scheduler call, inlined here because every nanosecond of this
 		// path shows in a busy loop.
 		n, errno = rawsys.EpollPwaitRaw(s.ref.fd, &ev.buf[0], len(ev.buf), 0)
-		if n > 0 && closeWakes.Load() != 0 {
+		if n > 0 && closeWoke.Load() {
 			n = dropCloseWakes(ev.buf, n)
 		}
 	} else {
@@ -364,7 +365,7 @@ func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Err
 	}
 	for {
 		n, errno := s.wait1(buf, timeout, deadline)
-		if n <= 0 || closeWakes.Load() == 0 {
+		if n <= 0 || !closeWoke.Load() {
 			return n, errno
 		}
 		if n = dropCloseWakes(buf, n); n > 0 || s.ref.isClosed() {

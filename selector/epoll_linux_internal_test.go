@@ -245,3 +245,56 @@ func TestSetBusyPoll(t *testing.T) {
 		t.Fatalf("SetBusyPoll after Close: %v", err)
 	}
 }
+
+// TestCloseWakeNotSeenByCloneWhileInFlight holds a reference on s as an
+// in-flight call would, so that Close must add its wake-up and cannot
+// remove it yet: a clone's Selects, zero-timeout and timed, see nothing of
+// it. Before the fix the clone got Event{token: 0, readable} from every
+// Select until the release.
+func TestCloseWakeNotSeenByCloneWhileInFlight(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.TryClone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !s.ref.acquire() {
+		t.Fatal("acquire on an open selector failed")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.ref.also <= 0 {
+		t.Fatal("Close with a call in flight added no wake-up")
+	}
+	ev := NewEvents(8)
+	for range 10 {
+		if err := c.Select(ev, 0); err != nil || ev.Len() != 0 {
+			t.Fatalf("clone Select(0) while the wake-up exists: %v, %d events (%v)", err, ev.Len(), ev.At(0))
+		}
+	}
+	start := time.Now()
+	if err := c.Select(ev, 20*time.Millisecond); err != nil || ev.Len() != 0 {
+		t.Fatalf("clone Select(20ms) while the wake-up exists: %v, %d events", err, ev.Len())
+	}
+	if el := time.Since(start); el < 10*time.Millisecond {
+		t.Fatalf("clone Select(20ms) returned after %v", el)
+	}
+	// A real event still comes through while the wake-up exists.
+	w, err := NewWaker(c, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Wake()
+	if err := c.Select(ev, time.Second); err != nil || ev.Len() != 1 || ev.At(0).Token() != 5 {
+		t.Fatalf("clone Select with a wake: %v, %d events", err, ev.Len())
+	}
+	s.ref.release() // the last holder closes the epoll fd and the wake-up pipe
+	if _, err := unix.FcntlInt(uintptr(s.ref.also), unix.F_GETFD, 0); err != unix.EBADF {
+		t.Fatalf("wake-up pipe still open after the last release: %v", err)
+	}
+}

@@ -17,6 +17,24 @@ func dupCloexec(fd int) (int, error) {
 	return nfd, nil
 }
 
+// releaseClosed drops a reference and reports whether close was called
+// while it was held, read from the result of the same atomic add (no
+// second load on the hot path).
+func (r *fdRef) releaseClosed() bool {
+	n := r.state.Add(-refOne)
+	if n&refClosed == 0 {
+		return false
+	}
+	if n == refDead {
+		r.destroy()
+	}
+	return true
+}
+
+// isClosed reports whether close has been called or the descriptor was
+// never installed.
+func (r *fdRef) isClosed() bool { return r.state.Load()&refMask != refOpen }
+
 // fdOrMinus1 is the descriptor while it is open, for Fd accessors.
 func (r *fdRef) fdOrMinus1() int {
 	if r.isClosed() {

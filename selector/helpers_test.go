@@ -310,3 +310,20 @@ func errString(err error) string {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// within runs f in another goroutine and fails the test when f returns an
+// error or has not returned after d: for calls that a bug could leave
+// blocked forever.
+func within(t testing.TB, d time.Duration, what string, f func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(d):
+		t.Fatalf("%s: still blocked after %v", what, d)
+	}
+}

@@ -51,54 +51,101 @@ const (
 	pollNval  = rawsys.POLLNVAL
 	pollRdhup = rawsys.POLLRDHUP
 
+	// pollDirs are the readiness bits an interest asks for; they are
+	// disarmed when reported and re-armed by WouldBlock.
+	pollDirs = pollIn | pollOut | pollPri | pollRdhup
 	// pollTerminal are reported whatever pollfd.events says, so they
 	// cannot be disarmed: an entry that reports one is suspended.
 	pollTerminal = pollErr | pollHup | pollNval
 )
 
+// sliceWithoutWake bounds each ppoll of a Select that has no eventfd of
+// its own (it could not get one: EMFILE), so that it still sees
+// registration changes and Close, late by at most this much.
+const sliceWithoutWake = 10 * time.Millisecond
+
 // Selector is a set of registrations polled with poll(2). Clones made by
-// TryClone share the set.
+// TryClone share the set. The zero Selector is closed.
 type Selector struct {
-	st     *pollState
-	closed atomic.Bool
+	st   *pollState
+	shut atomic.Bool // Close was called on this handle
 }
 
 type pollReg struct {
 	fd       int32
 	token    Token
 	interest Interest
-	waker    bool // a Waker's eventfd: drained when reported, never disarmed
+	id       uint64 // unique per registration: tells a stale snapshot entry apart
+	waker    bool   // a Waker's eventfd: drained when reported, never disarmed
 }
 
+// pollState is what a Selector and its clones share. No lock is held
+// across ppoll: each Select polls a snapshot of the set in a waiter of its
+// own and applies what it saw under mu afterwards, so Selects on one set
+// run concurrently, and a change never waits for a blocked Select. A
+// change interrupts the waiting Selects through their waiters' eventfds,
+// and they poll again with the new set for the time that remains.
 type pollState struct {
-	ref     fdRef        // the internal eventfd that interrupts a blocked Select
-	handles atomic.Int32 // Selectors sharing this state that are not closed
-	closing atomic.Bool  // the last handle is closing: blocked Selects return
+	ref fdRef // calls in flight; the waiters' eventfds are closed with the last
 
-	pending atomic.Int32 // changes waiting for mu
-	mu      sync.Mutex   // held by Select across ppoll, and by every change
-	idle    sync.Cond    // pending dropped to 0
-
-	fds   []rawsys.PollFd // fds[0] is the internal eventfd
-	regs  []pollReg       // parallel to fds
-	index map[int32]int   // fd -> position in fds
-	start int             // where the next scan of revents begins (rotation)
+	mu      sync.Mutex
+	handles int             // Selectors sharing this state that are not closed
+	closing atomic.Bool     // the last handle is closing: every call returns ErrClosed
+	fds     []rawsys.PollFd // the registrations as poll(2) takes them
+	regs    []pollReg       // parallel to fds
+	index   map[int32]int   // fd -> position in fds
+	start   int             // where the next scan of revents begins (rotation)
+	nextID  uint64
+	idle    []*pollWaiter // waiters not in use
+	active  []*pollWaiter // waiters of Selects in progress
+	all     []*pollWaiter // every waiter, closed with the state
 }
 
-// New creates a poll-based Selector with its internal eventfd
-// (EFD_CLOEXEC|EFD_NONBLOCK).
+// pollWaiter is one Select's view of the set: a snapshot of fds behind its
+// own eventfd (fds[0]), which a change or a Close writes to make its ppoll
+// return.
+type pollWaiter struct {
+	efd int             // -1 when none could be made
+	fds []rawsys.PollFd // fds[0] is efd; fds[1:] the snapshot
+	ids []uint64        // ids[i] is the registration behind fds[i+1]
+	sel *Selector       // the handle the Select runs on
+}
+
+// New creates a poll-based Selector, with the eventfd
+// (EFD_CLOEXEC|EFD_NONBLOCK) its first Select waits on.
 func New() (*Selector, error) {
-	efd, errno := rawsys.Eventfd2(0, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
+	st := &pollState{index: map[int32]int{}, handles: 1}
+	w, errno := newPollWaiter()
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
 	}
-	st := &pollState{index: map[int32]int{}}
-	st.ref.init(efd)
-	st.idle.L = &st.mu
-	st.fds = append(st.fds, rawsys.PollFd{Fd: int32(efd), Events: pollIn})
-	st.regs = append(st.regs, pollReg{fd: int32(efd)})
-	st.handles.Store(1)
+	st.idle = append(st.idle, w)
+	st.all = append(st.all, w)
+	st.ref.init(-1)
+	st.ref.hook = st.closeWaiters
 	return &Selector{st: st}, nil
+}
+
+func newPollWaiter() (*pollWaiter, syscall.Errno) {
+	efd, errno := rawsys.Eventfd2(0, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
+	if errno != 0 {
+		return nil, errno
+	}
+	return &pollWaiter{efd: efd, fds: []rawsys.PollFd{{Fd: int32(efd), Events: pollIn}}}, 0
+}
+
+// closeWaiters closes the waiters' eventfds: the fdRef hook, run when the
+// last handle is closed and no call is in flight.
+func (st *pollState) closeWaiters() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, w := range st.all {
+		if w.efd >= 0 {
+			closeFd(w.efd)
+			w.efd = -1
+		}
+	}
+	st.all, st.idle = nil, nil
 }
 
 // Backend names the kernel mechanism: "poll".
@@ -108,71 +155,80 @@ func (s *Selector) Backend() string { return "poll" }
 // registrations.
 func (s *Selector) Fd() int { return -1 }
 
-// Close releases this Selector. The shared state (and its internal
-// eventfd) goes with the last of the Selector and its clones; a Select
-// blocked in another goroutine is interrupted and returns ErrClosed. Close
-// is idempotent.
+// Close releases this Selector; a Select blocked on it in another
+// goroutine is interrupted and returns ErrClosed, while Selects on its
+// clones go on. The shared state (and its eventfds) goes with the last of
+// the Selector and its clones. Close is idempotent.
 func (s *Selector) Close() error {
-	if s == nil || !s.closed.CompareAndSwap(false, true) {
+	if s == nil || s.st == nil || !s.shut.CompareAndSwap(false, true) {
 		return nil
 	}
 	st := s.st
-	if st.handles.Add(-1) != 0 {
-		return nil
+	st.mu.Lock()
+	st.handles--
+	last := st.handles == 0
+	if last {
+		st.closing.Store(true)
 	}
-	st.closing.Store(true)
-	if st.ref.acquire() {
-		st.interrupt()
-		st.ref.release()
+	for _, w := range st.active {
+		if last || w.sel == s {
+			w.interrupt()
+		}
 	}
-	return st.ref.close()
+	st.mu.Unlock()
+	if last {
+		return st.ref.close()
+	}
+	return nil
 }
 
 // TryClone returns another Selector over the same registrations (mio's
 // poll selector shares its state the same way). Each must be closed.
 func (s *Selector) TryClone() (*Selector, error) {
-	if s == nil || s.closed.Load() || !s.st.ref.acquire() {
+	st, ok := s.enter()
+	if !ok {
 		return nil, ErrClosed
 	}
-	defer s.st.ref.release()
-	s.st.handles.Add(1)
-	return &Selector{st: s.st}, nil
+	defer st.ref.release()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if s.shut.Load() || st.closing.Load() {
+		return nil, ErrClosed
+	}
+	st.handles++
+	return &Selector{st: st}, nil
 }
 
 // isClosed reports whether this Selector (or the last of its clones) has
 // been closed, so that every method answers ErrClosed after Close whatever
 // its arguments.
-func (s *Selector) isClosed() bool { return s == nil || s.closed.Load() || s.st.closing.Load() }
+func (s *Selector) closed() bool {
+	return s == nil || s.st == nil || s.shut.Load() || s.st.closing.Load()
+}
 
 // enter takes a reference on the shared state for one call.
 func (s *Selector) enter() (*pollState, bool) {
-	if s == nil || s.closed.Load() || s.st.closing.Load() || !s.st.ref.acquire() {
+	if s.closed() || !s.st.ref.acquire() {
 		return nil, false
 	}
 	return s.st, true
 }
 
-// interrupt makes a blocked ppoll return: the internal eventfd becomes
-// readable until Select drains it. The caller holds a reference.
-func (st *pollState) interrupt() {
-	one := [8]byte{1}
-	rawsys.Write(st.ref.fd, one[:]) // EAGAIN only when the counter is full: readable anyway
-}
-
-// lock takes mu for a change. If a Select holds it (blocked in ppoll), the
-// Select is interrupted; it lets pending changes in before polling again.
-func (st *pollState) lock() {
-	st.pending.Add(1)
-	if !st.mu.TryLock() {
-		st.interrupt()
-		st.mu.Lock()
+// interrupt makes the waiter's ppoll return: its eventfd becomes readable
+// until that Select drains it. The caller holds st.mu, so the eventfd is
+// open.
+func (w *pollWaiter) interrupt() {
+	if w.efd >= 0 {
+		one := [8]byte{1}
+		rawsys.Write(w.efd, one[:]) // EAGAIN only when the counter is full: readable anyway
 	}
 }
 
-func (st *pollState) unlock() {
-	st.mu.Unlock()
-	if st.pending.Add(-1) == 0 {
-		st.idle.Broadcast()
+// changed tells the waiting Selects that the set changed. Caller holds
+// st.mu.
+func (st *pollState) changed() {
+	for _, w := range st.active {
+		w.interrupt()
 	}
 }
 
@@ -202,13 +258,13 @@ func checkInterest(in Interest) error {
 
 // Register starts watching fd for the interests in, reporting its events
 // with token t. As on epoll: an fd already registered fails with EEXIST,
-// a negative or closed fd with EBADF.
+// a closed fd or a number outside [0, math.MaxInt32] with EBADF.
 func (s *Selector) Register(fd int, t Token, in Interest) error {
 	return s.register(fd, t, in, false)
 }
 
 func (s *Selector) register(fd int, t Token, in Interest, waker bool) error {
-	if s.isClosed() {
+	if s.closed() {
 		return ErrClosed
 	}
 	if badFd(fd) {
@@ -227,14 +283,16 @@ func (s *Selector) register(fd int, t Token, in Interest, waker bool) error {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 		return &OpError{Op: "register", Fd: fd, Err: err}
 	}
-	st.lock()
-	defer st.unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if _, dup := st.index[int32(fd)]; dup {
 		return opError("register", fd, syscall.EEXIST)
 	}
+	st.nextID++
 	st.index[int32(fd)] = len(st.fds)
 	st.fds = append(st.fds, rawsys.PollFd{Fd: int32(fd), Events: pollEvents(in)})
-	st.regs = append(st.regs, pollReg{fd: int32(fd), token: t, interest: in, waker: waker})
+	st.regs = append(st.regs, pollReg{fd: int32(fd), token: t, interest: in, id: st.nextID, waker: waker})
+	st.changed()
 	return nil
 }
 
@@ -242,14 +300,28 @@ func (s *Selector) register(fd int, t Token, in Interest, waker bool) error {
 // by Select, never disarmed.
 func (s *Selector) registerWaker(fd int, t Token) error { return s.register(fd, t, Readable, true) }
 
-// deregisterWaker removes a Waker's eventfd, if the Selector is still open.
-func (s *Selector) deregisterWaker(fd int) { s.Deregister(fd) }
+// deregisterWaker removes a Waker's eventfd from the set it was registered
+// in, even when the Selector it was made with has been closed: a clone may
+// still poll the set, and the entry must be gone before the eventfd's
+// number can be reused.
+func (s *Selector) deregisterWaker(fd int) {
+	if s == nil || s.st == nil || !s.st.ref.acquire() {
+		return // the state is gone: nothing polls the entry any more
+	}
+	st := s.st
+	st.mu.Lock()
+	if st.remove(int32(fd)) {
+		st.changed()
+	}
+	st.mu.Unlock()
+	st.ref.release()
+}
 
 // Reregister replaces the token and interests of a registered fd and
 // re-arms it (including after POLLHUP, POLLERR or POLLNVAL). An fd that is
 // not registered fails with ENOENT.
 func (s *Selector) Reregister(fd int, t Token, in Interest) error {
-	if s.isClosed() {
+	if s.closed() {
 		return ErrClosed
 	}
 	if badFd(fd) {
@@ -263,14 +335,16 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 		return ErrClosed
 	}
 	defer st.ref.release()
-	st.lock()
-	defer st.unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	i, found := st.index[int32(fd)]
-	if !found {
+	if !found || st.regs[i].waker {
 		return opError("reregister", fd, syscall.ENOENT)
 	}
-	st.regs[i].token, st.regs[i].interest = t, in
+	st.nextID++
+	st.regs[i].token, st.regs[i].interest, st.regs[i].id = t, in, st.nextID
 	st.fds[i] = rawsys.PollFd{Fd: int32(fd), Events: pollEvents(in)}
+	st.changed()
 	return nil
 }
 
@@ -279,7 +353,7 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 // entry reports POLLNVAL once (as an error event) and stays until
 // Deregister, so always deregister before close.
 func (s *Selector) Deregister(fd int) error {
-	if s.isClosed() {
+	if s.closed() {
 		return ErrClosed
 	}
 	if badFd(fd) {
@@ -290,11 +364,12 @@ func (s *Selector) Deregister(fd int) error {
 		return ErrClosed
 	}
 	defer st.ref.release()
-	st.lock()
-	defer st.unlock()
-	if !st.remove(int32(fd)) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if i, found := st.index[int32(fd)]; !found || st.regs[i].waker || !st.remove(int32(fd)) {
 		return opError("deregister", fd, syscall.ENOENT)
 	}
+	st.changed()
 	return nil
 }
 
@@ -321,11 +396,12 @@ func (st *pollState) remove(fd int32) bool {
 // EAGAIN or came back short (see the epoll backend for the rule): the
 // interests in that were suspended since fd's last event are polled again,
 // and only those, so an always-writable socket does not report Writable
-// after every drained read (mio re-arms every interest here). An event
+// after every drained read (mio re-arms every interest here). An entry
+// suspended by POLLHUP, POLLERR or POLLNVAL is polled again too. An event
 // loop that stops reading without calling it hears nothing more from fd on
 // this backend. An fd that is not registered is ignored.
 func (s *Selector) WouldBlock(fd int, in Interest) error {
-	if s.isClosed() {
+	if s.closed() {
 		return ErrClosed
 	}
 	if badFd(fd) {
@@ -339,21 +415,27 @@ func (s *Selector) WouldBlock(fd int, in Interest) error {
 		return ErrClosed
 	}
 	defer st.ref.release()
-	st.lock()
-	if i, found := st.index[int32(fd)]; found {
-		st.fds[i].Fd = int32(fd)
-		st.fds[i].Events |= pollEvents(st.regs[i].interest & in)
+	st.mu.Lock()
+	if i, found := st.index[int32(fd)]; found && !st.regs[i].waker {
+		e := &st.fds[i]
+		old := *e
+		e.Fd = int32(fd)
+		e.Events |= pollEvents(st.regs[i].interest & in)
+		if *e != old {
+			st.changed()
+		}
 	}
-	st.unlock()
+	st.mu.Unlock()
 	return nil
 }
 
 // Select waits for events and stores them in ev, as on every backend:
 // timeout < 0 blocks, 0 polls once without telling the scheduler, > 0
 // waits at most that long with nanosecond precision (ppoll takes a
-// timespec). Registration changes from other goroutines interrupt a
-// blocked Select, which then polls again for the time that remains. EINTR
-// is retried the same way.
+// timespec). Several Selects may run at once on a Selector and its clones;
+// each readiness is reported to one of them. Registration changes from
+// other goroutines interrupt a blocked Select, which then polls again for
+// the time that remains. EINTR is retried the same way.
 //
 // When more entries are ready than ev holds, the rest are reported by the
 // next Select; the scan starts after the last entry reported, so no fd is
@@ -374,56 +456,127 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		deadline = deadlineAfter(timeout)
 	}
 	st.mu.Lock()
-	defer st.mu.Unlock()
+	w := st.waiter(s)
+	defer st.done(w) // unlocks
 	for {
-		for st.pending.Load() > 0 {
-			st.idle.Wait() // let waiting changes in before polling
-		}
-		if st.closing.Load() {
+		if s.closed() {
 			return ErrClosed
 		}
+		st.snapshot(w)
+		wait := timeout
+		if w.efd < 0 && (wait < 0 || wait > sliceWithoutWake) {
+			wait = sliceWithoutWake
+		}
+		st.mu.Unlock()
 		var n int
 		var errno syscall.Errno
 		switch {
-		case timeout == 0:
+		case wait == 0:
 			var zero rawsys.Timespec
-			n, errno = rawsys.PpollRaw(&st.fds[0], len(st.fds), &zero)
-		case timeout < 0:
-			n, errno = rawsys.Ppoll(&st.fds[0], len(st.fds), nil)
+			n, errno = rawsys.PpollRaw(&w.fds[0], len(w.fds), &zero)
+		case wait < 0:
+			n, errno = rawsys.Ppoll(&w.fds[0], len(w.fds), nil)
 		default:
-			ts := rawsys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
-			n, errno = rawsys.Ppoll(&st.fds[0], len(st.fds), &ts)
+			ts := rawsys.Timespec{Sec: int64(wait / time.Second), Nsec: int64(wait % time.Second)}
+			n, errno = rawsys.Ppoll(&w.fds[0], len(w.fds), &ts)
+		}
+		st.mu.Lock()
+		if s.closed() {
+			return ErrClosed
 		}
 		if errno != 0 && errno != syscall.EINTR {
 			return opError("select", -1, errno)
 		}
-		if n > 0 && st.collect(ev, n) {
+		if n > 0 && st.collect(w, ev, n) {
 			return nil
 		}
-		// Nothing for the caller: a change or a close (the internal
-		// eventfd), EINTR, or the timeout.
+		// Nothing for the caller: a change or a Close (the waiter's
+		// eventfd), readiness another Select took first, EINTR, or the
+		// timeout.
 		switch {
 		case timeout == 0:
 			return nil
 		case timeout > 0:
-			if errno == 0 && n == 0 {
+			if errno == 0 && n == 0 && wait == timeout {
 				return nil // the timeout expired
 			}
-			if timeout = time.Duration(deadline - nanotime()); timeout <= 0 {
-				timeout = 0 // the time is up: one last look without blocking
-			}
+			// Poll again for what remains; when nothing does, one last
+			// look without blocking.
+			timeout = max(time.Duration(deadline-nanotime()), 0)
 		}
 	}
 }
 
-// collect turns ready entries into events, starting at st.start and
-// wrapping once, applies the edge-triggered emulation, and reports whether
-// anything was stored for the caller. ready is ppoll's count of entries
-// with non-zero revents; when ev fills first, the scan resumes at the
-// first unreported entry next time.
-func (st *pollState) collect(ev *Events, ready int) bool {
-	fds, regs := st.fds, st.regs
-	out, i, left := 0, st.start, len(fds) // left: entries not yet examined
+// waiter takes an idle waiter (or makes one) for a Select on s and marks
+// it active, so that changes interrupt it. Caller holds st.mu.
+func (st *pollState) waiter(s *Selector) *pollWaiter {
+	var w *pollWaiter
+	if n := len(st.idle); n > 0 {
+		w = st.idle[n-1]
+		st.idle = st.idle[:n-1]
+	} else {
+		var errno syscall.Errno
+		if w, errno = newPollWaiter(); errno != 0 {
+			// No descriptor to spare: poll in slices instead.
+			w = &pollWaiter{efd: -1, fds: []rawsys.PollFd{{Fd: -1}}}
+		} else {
+			st.all = append(st.all, w)
+		}
+	}
+	w.sel = s
+	st.active = append(st.active, w)
+	return w
+}
+
+// done returns w to the idle list and unlocks st.mu.
+func (st *pollState) done(w *pollWaiter) {
+	for i, a := range st.active {
+		if a == w {
+			last := len(st.active) - 1
+			st.active[i] = st.active[last]
+			st.active[last] = nil
+			st.active = st.active[:last]
+			break
+		}
+	}
+	w.sel = nil
+	if w.efd >= 0 {
+		st.idle = append(st.idle, w)
+	}
+	st.mu.Unlock()
+}
+
+// snapshot copies the set into w behind its eventfd. Caller holds st.mu.
+func (st *pollState) snapshot(w *pollWaiter) {
+	n := len(st.fds)
+	if cap(w.fds) < n+1 {
+		w.fds = append(w.fds[:1], make([]rawsys.PollFd, n)...)
+		w.ids = make([]uint64, n, cap(w.fds)-1)
+	}
+	w.fds, w.ids = w.fds[:n+1], w.ids[:n]
+	w.fds[0].Revents = 0
+	copy(w.fds[1:], st.fds)
+	for i := range st.regs {
+		w.ids[i] = st.regs[i].id
+	}
+}
+
+// collect turns the ready entries of w's snapshot into events, starting at
+// st.start and wrapping once, applies the edge-triggered emulation to the
+// current set, and reports whether anything was stored for the caller.
+// ready is ppoll's count of entries with non-zero revents. A snapshot entry
+// whose registration has since been removed or replaced is dropped, and so
+// is readiness another Select has reported meanwhile (its bits are no
+// longer armed). When ev fills first, the scan resumes at the first
+// unreported entry next time. Caller holds st.mu.
+func (st *pollState) collect(w *pollWaiter, ev *Events, ready int) bool {
+	if w.fds[0].Revents != 0 { // this waiter's eventfd: a change or a Close
+		w.fds[0].Revents = 0
+		drainEventfd(w.efd)
+		ready--
+	}
+	fds := w.fds[1:]
+	out, i, left := 0, min(st.start, len(fds)), len(fds) // left: entries not yet examined
 	for ready > 0 && left > 0 {
 		end := min(len(fds), i+left) // the second lap stops where the first began
 		j := i + scanRevents(fds[i:end])
@@ -444,25 +597,40 @@ func (st *pollState) collect(ev *Events, ready int) bool {
 		}
 		r := uint16(fds[j].Revents)
 		fds[j].Revents = 0
-		if j == 0 { // the internal eventfd: a change or a close
-			drainEventfd(st.ref.fd)
-			continue
+		k, ok := st.lookup(j, fds[j].Fd, w.ids[j])
+		if !ok {
+			continue // deregistered or replaced since the snapshot
 		}
-		reg := &regs[j]
+		reg, cur := &st.regs[k], &st.fds[k]
 		if reg.waker {
-			drainEventfd(int(reg.fd))
-			ev.buf[out] = pollEvent{token: uint64(reg.token), revents: pollIn}
-			out++
+			// Reported only if this Select is the one that consumed the
+			// wake; a closed eventfd (POLLNVAL) suspends the entry.
+			if r&pollNval != 0 {
+				cur.Fd = -1
+				continue
+			}
+			if drainEventfd(int(reg.fd)) {
+				ev.buf[out] = pollEvent{token: uint64(reg.token), revents: pollIn}
+				out++
+			}
 			continue
 		}
-		ev.buf[out] = pollEvent{token: uint64(reg.token), revents: r}
+		if cur.Fd < 0 {
+			continue // suspended: another Select reported its hang-up or error
+		}
+		fired := r & uint16(cur.Events) & pollDirs
+		term := r & pollTerminal
+		if fired|term == 0 {
+			continue // another Select reported this readiness first
+		}
+		ev.buf[out] = pollEvent{token: uint64(reg.token), revents: fired | term}
 		out++
 		// Edge emulation: what fired is not polled again until WouldBlock
 		// or Reregister. The terminal conditions cannot be masked in
 		// events, so they suspend the whole entry (poll(2) skips fd -1).
-		fds[j].Events &^= int16(r & (pollIn | pollOut | pollPri | pollRdhup))
-		if r&pollTerminal != 0 {
-			fds[j].Fd = -1
+		cur.Events &^= int16(fired)
+		if term != 0 {
+			cur.Fd = -1
 		}
 	}
 	st.start = i
@@ -470,9 +638,29 @@ func (st *pollState) collect(ev *Events, ready int) bool {
 	return out > 0
 }
 
-func drainEventfd(fd int) {
+// lookup finds the current position of the registration that was at
+// position j of a snapshot, with id id: at j itself unless the set has
+// changed since. Caller holds st.mu.
+func (st *pollState) lookup(j int, fd int32, id uint64) (int, bool) {
+	if j < len(st.regs) && st.regs[j].id == id {
+		return j, true
+	}
+	if fd < 0 {
+		return 0, false // a suspended entry reports nothing
+	}
+	k, ok := st.index[fd]
+	if !ok || st.regs[k].id != id {
+		return 0, false
+	}
+	return k, true
+}
+
+// drainEventfd reads an eventfd's counter, reporting whether there was
+// one to read (EAGAIN when another Select drained it first).
+func drainEventfd(fd int) bool {
 	var buf [8]byte
-	rawsys.Read(fd, buf[:])
+	n, _ := rawsys.Read(fd, buf[:])
+	return n == 8
 }
 
 // SetBusyPoll returns ErrBusyPollUnsupported: busy polling is an epoll

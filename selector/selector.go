@@ -374,24 +374,6 @@ func (r *fdRef) release() {
 	}
 }
 
-// releaseClosed drops a reference and reports whether close was called
-// while it was held, read from the result of the same atomic add (no
-// second load on the hot path).
-func (r *fdRef) releaseClosed() bool {
-	n := r.state.Add(-refOne)
-	if n&refClosed == 0 {
-		return false
-	}
-	if n == refDead {
-		r.destroy()
-	}
-	return true
-}
-
-// isClosed reports whether close has been called or the descriptor was
-// never installed.
-func (r *fdRef) isClosed() bool { return r.state.Load()&refMask != refOpen }
-
 // close marks the descriptor closed and closes it if no call holds it. It
 // reports the close(2) error when it closed the descriptor itself.
 func (r *fdRef) close() error {
@@ -405,7 +387,10 @@ func (r *fdRef) destroy() error {
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := closeFd(r.fd)
+	var err error
+	if r.fd >= 0 {
+		err = closeFd(r.fd)
+	}
 	if r.also > 0 {
 		closeFd(r.also)
 	}

@@ -40,9 +40,11 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 }
 
 // Wake makes the Selector report the Waker's token. It never blocks and
-// never allocates.
+// never allocates. It returns ErrClosed after the Waker's Close, and after
+// the Close of the Selector it was made with (even while a clone of that
+// Selector is open: make a Waker on the clone to wake it).
 func (w *Waker) Wake() error {
-	if w == nil || !w.ref.acquire() {
+	if w == nil || w.sel.closed() || !w.ref.acquire() {
 		return ErrClosed
 	}
 	defer w.ref.release()
@@ -63,9 +65,10 @@ func (w *Waker) Wake() error {
 	return opError("wake", w.ref.fd, syscall.EAGAIN)
 }
 
-// Close deregisters the Waker from its Selector (if the Selector is still
-// open) and closes the eventfd. It is idempotent; Wake after Close returns
-// ErrClosed.
+// Close deregisters the Waker and closes its eventfd, whether or not its
+// Selector is still open. It is idempotent; Wake after Close returns
+// ErrClosed. A Waker outliving its Selector holds only its eventfd: close
+// it too.
 func (w *Waker) Close() error {
 	if w == nil {
 		return nil
