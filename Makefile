@@ -1,6 +1,7 @@
 # rawpoll: `make test` is what CI runs; `make bench` is the benchstat
-# comparison against golang.org/x/sys/unix. Only Go is needed: benchstat and
-# staticcheck come from the go.mod tool lines.
+# comparison against golang.org/x/sys/unix. benchstat and staticcheck come
+# from the go.mod tool lines; the -race run needs a C compiler (gcc), the
+# arm64 run qemu-user-static (see README.md).
 
 GO          ?= go
 BENCH_COUNT ?= 10
@@ -16,7 +17,7 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo fuzz soak
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-idle fuzz soak
 
 test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
@@ -60,16 +61,19 @@ lint:
 	$(GO) vet -tags rawpoll_forcepoll ./...
 	$(GO) tool staticcheck ./...
 	$(GO) tool staticcheck -tags rawpoll_forcepoll ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Every sub-benchmark runs BENCH_COUNT times, each in its own process and
 # in a new random order every round (bench/rounds.sh), so drift on this
 # noisy 2-core VM hits every impl alike; the raw output is kept in
-# $(OUT)/bench.txt, then benchstat compares the impls and benchgate judges.
+# $(OUT)/bench.txt (all of it: `go tool benchstat $(OUT)/bench.txt` shows
+# every unit), then bench/tables.sh prints rawsys against xsys and the floor
+# rows, and benchgate judges.
 bench:
 	@mkdir -p $(OUT)
 	$(GO) test -c -o $(OUT)/bench.test ./bench
 	bench/rounds.sh $(OUT)/bench.test $(OUT)/bench.txt $(BENCH_COUNT) $(BENCH_TIME) '$(BENCH_RUN)'
-	$(GO) tool benchstat -col '/impl@(rawsys xsys rawsys-blocking stub syscall)' $(OUT)/bench.txt
+	bench/tables.sh $(GO) $(OUT)/bench.txt
 	$(GO) run ./bench/cmd/benchgate $(OUT)/bench.txt
 
 # CI's part of the gate: every benchmark run briefly and only the
@@ -122,6 +126,17 @@ soak:
 	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./examples/echo
 	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v -tags rawpoll_forcepoll ./examples/echo
 
+# Selects per second over idle Readable|Writable connections, epoll against
+# poll (the per-direction re-arm keeps poll from spinning).
+bench-idle:
+	$(GO) run ./bench/idlerate
+	$(GO) run -tags rawpoll_forcepoll ./bench/idlerate
+
+# Both model-based fuzzers on both Linux builds, FUZZTIME each: FuzzOps
+# (the API against a model of what is registered) and FuzzEdgeContract (a
+# program following the contract gets every event it needs and no more).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME) ./selector
-	$(GO) test -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME) -tags rawpoll_forcepoll ./selector
+	$(GO) test -run '^$$' -fuzz '^FuzzOps$$' -fuzztime $(FUZZTIME) ./selector
+	$(GO) test -run '^$$' -fuzz '^FuzzOps$$' -fuzztime $(FUZZTIME) -tags rawpoll_forcepoll ./selector
+	$(GO) test -run '^$$' -fuzz '^FuzzEdgeContract$$' -fuzztime $(FUZZTIME) ./selector
+	$(GO) test -run '^$$' -fuzz '^FuzzEdgeContract$$' -fuzztime $(FUZZTIME) -tags rawpoll_forcepoll ./selector
