@@ -115,12 +115,15 @@ func PpollRaw(fds *PollFd, nfds int, timeout *Timespec) (n int, errno syscall.Er
 
 // Read is read(2) for a descriptor in O_NONBLOCK mode, where it cannot
 // block: it does not tell the scheduler, so on a blocking descriptor it
-// would stall the P.
+// would stall the P. On error n is -1 (as the kernel returns it) and errno
+// says why; n == 0 with errno 0 is end of file.
 //
 //go:noescape
 func Read(fd int, p []byte) (n int, errno syscall.Errno)
 
-// Write is write(2) for a descriptor in O_NONBLOCK mode; see Read.
+// Write is write(2) for a descriptor in O_NONBLOCK mode; see Read. On
+// error n is -1 and errno says why (EAGAIN: the descriptor is full); n may
+// be less than len(p): a partial write.
 //
 //go:noescape
 func Write(fd int, p []byte) (n int, errno syscall.Errno)

@@ -5,9 +5,34 @@
 //
 // One API, one backend per platform: epoll on Linux, kqueue on darwin,
 // FreeBSD, NetBSD (10+), OpenBSD and DragonFly, and poll(2) on Linux with
-// -tags rawpoll_forcepoll. Every backend is edge-triggered: readiness is reported once, and again only after new
-// readiness arrives, so after an event the application must read or write
-// until the call returns EAGAIN (or a short read on a stream socket).
+// -tags rawpoll_forcepoll.
+//
+// # The contract: edge-triggered, re-armed per direction
+//
+// Every backend is edge-triggered: an event says that a descriptor became
+// ready, and the application must then read (or write) until the call
+// returns EAGAIN. After that it calls WouldBlock with the direction that
+// ran dry:
+//
+//   - WouldBlock(fd, Readable) after a read returned EAGAIN, or returned
+//     less than asked on a stream socket (the next read would return
+//     EAGAIN), unless the event reported IsReadClosed or IsError: then read
+//     on to EOF, because that edge is not reported again;
+//   - WouldBlock(fd, Writable) after a write returned EAGAIN or wrote less
+//     than asked; keep what was not written, and finish it on the next
+//     writable event.
+//
+// When readiness is reported again differs between backends, which is why
+// the rule exists. On epoll and kqueue the kernel reports a descriptor
+// again whenever new readiness arrives (more data, space freed, a
+// hang-up), whether or not the application drained it, and WouldBlock
+// costs nothing. On poll, a direction that has been reported stays silent
+// until WouldBlock re-arms it (or Reregister re-arms everything): a loop
+// that stops reading without calling it hears nothing more, and one that
+// calls it at every such point hears of every readiness, as on epoll
+// (though not of every arrival: poll reports a direction once until it is
+// re-armed, where epoll reports each new packet).
+// Example shows a loop that follows every rule.
 //
 // # Differences from mio
 //
@@ -21,6 +46,10 @@
 //     other goroutines keep running; a Select with a zero timeout does not,
 //     and costs one raw system call.
 //   - Several Wakers may share one Selector.
+//   - WouldBlock re-arms only the direction that ran dry; mio's
+//     IoSourceState::do_io re-arms every interest, so on its poll selector
+//     a socket registered for both, which is always writable, reports
+//     Writable again after every drained read.
 //
 // # Flags per OS
 //
@@ -66,17 +95,24 @@
 // Where backends differ: registering an fd twice fails with EEXIST on epoll
 // and poll and updates it on kqueue; deregistering an fd that is not
 // registered fails with ENOENT on epoll and poll and succeeds on kqueue;
-// epoll refuses regular files (EPERM), kqueue and poll accept them; a poll
-// Selector has no descriptor (Fd returns -1), and on poll an fd closed
-// while registered stays registered until Deregister.
+// epoll refuses regular files and /dev/null (EPERM, from Register and from
+// Deregister alike), kqueue and poll accept them; a poll Selector has no
+// descriptor (Fd returns -1), and on poll an fd closed while registered
+// stays registered until Deregister.
 //
 // # Concurrency
 //
-// All methods of Selector and Waker may be called from any goroutine.
-// Close may race with the other methods: a descriptor is closed only when
-// no call is using it, so no call ever reaches the kernel with a descriptor
-// number that Close has released and the process may have reused. An
-// Events value belongs to one goroutine at a time.
+// All methods of Selector and Waker may be called from any goroutine, and
+// several Selects may run at once on a Selector and its clones (each
+// readiness goes to one of them on poll; epoll and kqueue wake them as the
+// kernel does). Close may race with the other methods: a descriptor is
+// closed only when no call is using it, so no call ever reaches the kernel
+// with a descriptor number that Close has released and the process may
+// have reused. Close wakes the Selects blocked on that Selector, and
+// nothing of it is seen through a clone. A Waker belongs to the Selector
+// it was made with: after that Selector's Close, Wake returns ErrClosed.
+// The zero Selector and the zero Waker are closed. An Events value belongs
+// to one goroutine at a time.
 package selector
 
 import (
