@@ -26,11 +26,27 @@ const maxEvents = rawsys.MaxEpollEvents
 // zero Selector is closed: every method returns ErrClosed (Close, nil)
 // without a system call.
 type Selector struct {
-	ref fdRef
+	ref fdRef        // the epoll instance; on io_uring, this handle's dup of the ring descriptor
+	ur  *uringHandle // non-nil: the io_uring backend (uring_linux.go)
 }
 
-// New creates a Selector (epoll_create1(EPOLL_CLOEXEC)).
-func New() (*Selector, error) {
+// New creates a Selector: epoll (epoll_create1(EPOLL_CLOEXEC)) unless
+// io_uring is asked for, with WithBackend("io_uring") or, when no option
+// names a backend, RAWPOLL_BACKEND=io_uring in the environment. io_uring is
+// used where it can serve (Linux 5.13+ with multishot poll, not refused by
+// seccomp or kernel.io_uring_disabled; see IoUringUnavailable); elsewhere
+// New falls back to epoll, and Backend says which it got. Other backend
+// names mean epoll here.
+func New(opts ...Option) (*Selector, error) {
+	if backendFor(opts, backendFromEnv) == "io_uring" {
+		s, err := newUring()
+		if err == nil {
+			return s, nil
+		}
+		if uringUsable() == nil {
+			return nil, err // usable, but this ring could not be made (EMFILE, ENOMEM)
+		}
+	}
 	fd, errno := rawsys.EpollCreate1(rawsys.EPOLL_CLOEXEC)
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
@@ -44,8 +60,13 @@ func newSelector(fd int) *Selector {
 	return s
 }
 
-// Backend names the kernel mechanism: "epoll".
-func (s *Selector) Backend() string { return "epoll" }
+// Backend names the kernel mechanism: "epoll" or "io_uring".
+func (s *Selector) Backend() string {
+	if s != nil && s.ur != nil {
+		return "io_uring"
+	}
+	return "epoll"
+}
 
 // Fd returns the epoll descriptor, or -1 after Close. It stays owned by the
 // Selector: do not close it.
@@ -65,6 +86,9 @@ func (s *Selector) Fd() int {
 func (s *Selector) Close() error {
 	if s == nil {
 		return nil
+	}
+	if s.ur != nil {
+		return s.ref.closeWaking(s.ur.wakeBlocked)
 	}
 	return s.ref.closeWaking(s.wakeBlocked)
 }
@@ -126,6 +150,9 @@ func dropCloseWakes(buf []sysEvent, n int) int {
 // new descriptor with FD_CLOEXEC (fcntl F_DUPFD_CLOEXEC). Registrations made
 // through either are seen by both; each must be closed.
 func (s *Selector) TryClone() (*Selector, error) {
+	if s != nil && s.ur != nil {
+		return s.uringClone()
+	}
 	if s == nil || !s.ref.acquire() {
 		return nil, ErrClosed
 	}
@@ -185,6 +212,9 @@ func (s *Selector) Deregister(fd int) error {
 	if badFd(fd) {
 		return opError("deregister", fd, syscall.EBADF)
 	}
+	if s.ur != nil {
+		return s.uringDeregister(fd)
+	}
 	if !s.ref.acquire() {
 		return ErrClosed
 	}
@@ -207,6 +237,12 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 	if err != nil {
 		return err
 	}
+	if s.ur != nil {
+		if op == rawsys.EPOLL_CTL_ADD {
+			return s.uringRegister(fd, t, in)
+		}
+		return s.uringReregister(fd, t, in)
+	}
 	if !s.ref.acquire() {
 		return ErrClosed
 	}
@@ -227,8 +263,13 @@ func (s *Selector) closed() bool { return s == nil || s.ref.isClosed() }
 // registerWaker registers a Waker's eventfd like any readable fd.
 func (s *Selector) registerWaker(fd int, t Token) error { return s.Register(fd, t, Readable) }
 
-// deregisterWaker removes a Waker's eventfd, if the Selector is still open.
+// deregisterWaker removes a Waker's eventfd, if the Selector is still open
+// (on io_uring, while any clone keeps the ring).
 func (s *Selector) deregisterWaker(fd int) {
+	if s.ur != nil {
+		s.uringDeregisterWaker(fd)
+		return
+	}
 	if s.ref.acquire() {
 		rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_DEL, fd, nil)
 		s.ref.release()
@@ -266,6 +307,10 @@ func (s *Selector) WouldBlock(fd int, in Interest) error {
 func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
 	if s == nil || !s.ref.acquire() {
 		return ErrClosed
+	}
+	if s.ur != nil {
+		s.ref.release()
+		return &OpError{Op: "set busy poll", Fd: s.ref.fd, Err: ErrBusyPollUnsupported}
 	}
 	p := rawsys.EpollParams{BusyPollUsecs: usecs, BusyPollBudget: budget}
 	if prefer {
@@ -311,6 +356,9 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	if ev == nil || len(ev.buf) == 0 {
 		ev.Clear()
 		return ErrNoCapacity
+	}
+	if s != nil && s.ur != nil {
+		return s.uringSelect(ev, timeout)
 	}
 	if s == nil || !s.ref.acquire() {
 		ev.n = 0

@@ -31,7 +31,7 @@ type Selector struct {
 // New creates a Selector (kqueue(2), then FD_CLOEXEC; NetBSD's kqueue1
 // sets it atomically). Elsewhere a fork in another thread between the two
 // calls could inherit the descriptor, as with Go's own netpoller.
-func New() (*Selector, error) {
+func New(opts ...Option) (*Selector, error) {
 	fd, errno := rawsys.Kqueue()
 	if errno != 0 {
 		return nil, opError("new", -1, errno)

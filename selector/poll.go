@@ -113,7 +113,7 @@ type pollWaiter struct {
 
 // New creates a poll-based Selector, with the eventfd
 // (EFD_CLOEXEC|EFD_NONBLOCK) its first Select waits on.
-func New() (*Selector, error) {
+func New(opts ...Option) (*Selector, error) {
 	st := &pollState{index: map[int32]int{}, handles: 1}
 	w, errno := newPollWaiter()
 	if errno != 0 {

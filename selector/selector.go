@@ -150,6 +150,35 @@ const (
 	allInterests = Readable | Writable | Priority | AIO | LIO
 )
 
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	backend string
+}
+
+// WithBackend asks New for a backend by name: "epoll", "io_uring",
+// "kqueue" or "poll". A backend this build or this kernel does not have
+// gives the platform's default instead (on Linux, io_uring falls back to
+// epoll where it is missing or refused); Backend says which one New chose.
+// Without this option, New reads RAWPOLL_BACKEND from the environment on
+// Linux, so that a whole program or test suite can run on io_uring.
+func WithBackend(name string) Option { return func(c *config) { c.backend = name } }
+
+// backendFor is the backend the options name, else env's.
+func backendFor(opts []Option, env func() string) string {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.backend == "" {
+		return env()
+	}
+	return c.backend
+}
+
 // checkDefined rejects Interest 0 and bits outside the defined interests,
 // the check every backend makes before its own.
 func checkDefined(in Interest) error {

@@ -22,8 +22,8 @@ const maxEvents = 1<<31 - 1
 // Selector is unavailable on this platform.
 type Selector struct{}
 
-// New returns ErrUnsupportedPlatform.
-func New() (*Selector, error) { return nil, ErrUnsupportedPlatform }
+// New returns ErrUnsupportedPlatform; opts are ignored.
+func New(opts ...Option) (*Selector, error) { return nil, ErrUnsupportedPlatform }
 
 // Backend returns "none".
 func (s *Selector) Backend() string { return "none" }
