@@ -26,6 +26,7 @@ package selector
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,10 +79,10 @@ type uringState struct {
 	regs    []uringReg
 	free    []uint32
 	byFd    map[int32]uint32
-	handles int  // handles not yet destroyed; the ring goes with the last
-	waiting int  // Selects inside io_uring_enter
-	wakes   int  // wake NOPs submitted and not yet reaped
-	queued  bool // SQEs queued and not submitted
+	handles int         // handles not yet destroyed; the ring goes with the last
+	waiting int         // Selects inside io_uring_enter
+	wakes   int         // wake NOPs submitted and not yet reaped
+	queued  atomic.Bool // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
 }
 
 // uringSelects is the state a handle keeps about its own Selects, under
@@ -168,13 +169,13 @@ func (st *uringState) queueWake() {
 // ring is full. Caller holds mu.
 func (st *uringState) sqe() *rawsys.IoUringSqe {
 	if sqe := st.ring.GetSqe(); sqe != nil {
-		st.queued = true
+		st.queued.Store(true)
 		return sqe
 	}
 	st.submit()
 	sqe := st.ring.GetSqe()
 	if sqe != nil {
-		st.queued = true
+		st.queued.Store(true)
 	}
 	return sqe
 }
@@ -182,7 +183,7 @@ func (st *uringState) sqe() *rawsys.IoUringSqe {
 // submit hands what is queued to the kernel: io_uring_enter without
 // waiting, which cannot block (IoUringEnterRaw). Caller holds mu.
 func (st *uringState) submit() syscall.Errno {
-	st.queued = false
+	st.queued.Store(false)
 	for {
 		_, errno := st.ring.Submit()
 		if errno != syscall.EINTR {
@@ -196,7 +197,7 @@ func (st *uringState) submit() syscall.Errno {
 // block). Caller holds mu.
 func (st *uringState) enterNoWait() {
 	toSubmit := st.ring.FlushSq()
-	st.queued = false
+	st.queued.Store(false)
 	for {
 		_, errno := rawsys.IoUringEnterRaw(st.ring.Fd(), toSubmit, 0, rawsys.IORING_ENTER_GETEVENTS, nil, 0)
 		if errno != syscall.EINTR {
@@ -208,7 +209,7 @@ func (st *uringState) enterNoWait() {
 // kick submits now if a Select is waiting in the kernel (it would not see
 // the change until it wakes); otherwise the next Select's enter submits.
 func (st *uringState) kick() {
-	if st.waiting > 0 && st.queued {
+	if st.waiting > 0 && st.queued.Load() {
 		st.submit()
 	}
 }
@@ -351,7 +352,7 @@ func (s *Selector) uringDeregisterWaker(fd int) {
 	st := s.ur.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.ring != nil && st.deregister(int32(fd)) && st.queued {
+	if st.ring != nil && st.deregister(int32(fd)) && st.queued.Load() {
 		st.submit() // now: the Waker closes its eventfd next
 	}
 }
@@ -374,6 +375,13 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 	}
 	defer s.ref.release()
 	h, st := s.ur, s.ur.st
+	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && !st.ring.CqOverflowPending() {
+		// Nothing to submit, nothing in the ring, nothing in the overflow
+		// list: an empty poll costs three loads of shared memory. (The
+		// ring is mapped while this handle is open, and the ref is held.)
+		ev.n = 0
+		return nil
+	}
 	var deadline int64
 	if timeout > 0 {
 		deadline = deadlineAfter(timeout)
@@ -385,7 +393,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			ev.n = 0
 			return ErrClosed
 		}
-		if timeout == 0 && st.queued || st.ring.CqOverflowPending() {
+		if timeout == 0 && st.queued.Load() || st.ring.CqOverflowPending() {
 			// Queued changes first, so that a registration of a ready fd
 			// is reported by this very Select: the kernel checks readiness
 			// as it arms the poll. GETEVENTS also moves completions from
@@ -394,7 +402,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 		}
 		n := st.reap(ev)
 		if n > 0 || timeout == 0 {
-			if st.queued { // re-arms made while reaping
+			if st.queued.Load() { // re-arms made while reaping
 				st.submit()
 			}
 			st.mu.Unlock()
@@ -402,7 +410,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			return nil
 		}
 		toSubmit := st.ring.FlushSq()
-		st.queued = false
+		st.queued.Store(false)
 		st.waiting++
 		h.waiting++
 		st.mu.Unlock()
