@@ -276,6 +276,50 @@ func (s *Selector) deregisterWaker(fd int) {
 	}
 }
 
+// Send queues a send of p on fd through an io_uring Selector's submission
+// ring (IORING_OP_SEND with MSG_NOSIGNAL): it goes to the kernel with the
+// next Select's io_uring_enter (at once while a Select waits), so an event
+// loop that sends what it has just read pays no system call of its own
+// for it. The kernel owns p from here until Select reports the
+// Completion (OpSend, token t, p back in Buf): do not modify or reuse p
+// before. The completion says how much was sent: a stream socket may take
+// less than all of p (send the rest), and an error (EPIPE, ECONNRESET) is
+// its negative Res. On other backends Send returns ErrRingOnly.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("send", fd, syscall.EBADF)
+	}
+	if s.ur == nil {
+		return ErrRingOnly
+	}
+	return s.uringSend(fd, t, p)
+}
+
+// Recv starts receiving from socket fd through an io_uring Selector's
+// rings: a multishot IORING_OP_RECV into buffers of the Selector's own
+// provided-buffer ring (Linux 6.0+). Every chunk that arrives is reported
+// by Select as a Completion (OpRecv, token t) whose Buf is a view of a
+// ring buffer, lent until the next Select or Clear on those Events; the
+// receive goes on (More) until end of file (Res 0) or an error, and
+// Deregister(fd) stops it. fd need not be registered for readiness. One
+// Recv per fd (EEXIST for a second). On other backends Recv returns
+// ErrRingOnly.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("recv", fd, syscall.EBADF)
+	}
+	if s.ur == nil {
+		return ErrRingOnly
+	}
+	return s.uringRecv(fd, t)
+}
+
 // WouldBlock tells the selector that fd is drained in the directions in:
 // Readable after a read returned EAGAIN or less than asked (on a stream
 // socket a short read means the next one would return EAGAIN), Writable

@@ -352,3 +352,19 @@ func (e *Event) details() string {
 // identifiers are their own namespace, apart from fds, and events are told
 // apart by token, never by ident 0.
 var userIdent atomic.Uint64
+
+// Send returns ErrRingOnly: sends through the ring need io_uring.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}
+
+// Recv returns ErrRingOnly: receives through the ring need io_uring.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}

@@ -708,3 +708,19 @@ var pollFlagNames = []flagName{
 func (e *Event) details() string {
 	return "PollEvent{revents: " + flagNames(uint64(e.revents), pollFlagNames) + "}"
 }
+
+// Send returns ErrRingOnly: sends through the ring need io_uring.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}
+
+// Recv returns ErrRingOnly: receives through the ring need io_uring.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}

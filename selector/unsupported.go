@@ -49,6 +49,12 @@ func (s *Selector) Deregister(fd int) error { return ErrClosed }
 // WouldBlock returns ErrClosed.
 func (s *Selector) WouldBlock(fd int, in Interest) error { return ErrClosed }
 
+// Send returns ErrClosed.
+func (s *Selector) Send(fd int, t Token, p []byte) error { return ErrClosed }
+
+// Recv returns ErrClosed.
+func (s *Selector) Recv(fd int, t Token) error { return ErrClosed }
+
 // Select returns ErrClosed.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error { return ErrClosed }
 

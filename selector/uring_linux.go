@@ -55,12 +55,35 @@ const (
 	kindWake   = 1 // a NOP that wakes the waiting Selects
 	kindRemove = 2 // the POLL_REMOVE of a Deregister
 	kindUpdate = 3 // the in-place POLL_REMOVE update of a Reregister
+	kindSend   = 4 // a Send
+	kindRecv   = 5 // a Recv (multishot, into the buffer ring)
+	kindCancel = 6 // the cancel of a Recv, by Deregister
+
+	// The buffer ring Recv takes from: made at the first Recv.
+	uringBufGroup = 0
+	uringBufCount = 1024
+	uringBufSize  = 4096
 )
 
 func regUserData(slot uint32, gen uint64) uint64 { return gen<<udSlotBits | uint64(slot) }
 
 func internalUserData(kind uint64, slot uint32, gen uint64) uint64 {
 	return udInternal | kind<<udKindShift | (gen&(1<<32-1))<<udSlotBits | uint64(slot)
+}
+
+// uringSend keeps a Send's buffer reachable (the kernel reads it by
+// address) until its completion hands it back.
+type uringSend struct {
+	buf   []byte
+	token Token
+	gen   uint64
+}
+
+type uringRecv struct {
+	fd    int32
+	live  bool
+	gen   uint64
+	token Token
 }
 
 type uringReg struct {
@@ -74,15 +97,21 @@ type uringReg struct {
 
 // uringState is what a Selector and its clones share.
 type uringState struct {
-	mu      sync.Mutex
-	ring    *rawsys.IoUring // nil once the last handle is gone
-	regs    []uringReg
-	free    []uint32
-	byFd    map[int32]uint32
-	handles int         // handles not yet destroyed; the ring goes with the last
-	waiting int         // Selects inside io_uring_enter
-	wakes   int         // wake NOPs submitted and not yet reaped
-	queued  atomic.Bool // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
+	mu       sync.Mutex
+	ring     *rawsys.IoUring // nil once the last handle is gone
+	regs     []uringReg
+	free     []uint32
+	byFd     map[int32]uint32
+	sends    []uringSend // Sends in flight, by slot
+	sendFree []uint32
+	recvs    []uringRecv // Recvs, by slot
+	recvFree []uint32
+	recvByFd map[int32]uint32
+	bufs     *rawsys.IoUringBufRing // made by the first Recv
+	handles  int                    // handles not yet destroyed; the ring goes with the last
+	waiting  int                    // Selects inside io_uring_enter
+	wakes    int                    // wake NOPs submitted and not yet reaped
+	queued   atomic.Bool            // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
 }
 
 // uringSelects is the state a handle keeps about its own Selects, under
@@ -103,7 +132,7 @@ func newUring() (*Selector, error) {
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
 	}
-	st := &uringState{ring: ring, byFd: map[int32]uint32{}}
+	st := &uringState{ring: ring, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}}
 	s, err := st.newHandle()
 	if err != nil {
 		ring.Close()
@@ -139,8 +168,13 @@ func (h *uringHandle) gone() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.handles--; st.handles == 0 && st.ring != nil {
-		st.ring.Close() // the kernel cancels every poll: the files are released
+		st.ring.Close() // the kernel cancels every request: the files are released
 		st.ring = nil
+		if st.bufs != nil {
+			st.bufs.Close() // after the ring: nothing can take a buffer any more
+			st.bufs = nil
+		}
+		st.sends = nil // the kernel has let go of every buffer
 	}
 }
 
@@ -313,11 +347,110 @@ func (s *Selector) uringDeregister(fd int) error {
 	st := s.ur.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !st.deregister(int32(fd)) {
+	polled := st.deregister(int32(fd))
+	if !st.stopRecv(int32(fd)) && !polled {
 		return opError("deregister", fd, syscall.ENOENT)
 	}
 	st.kick()
 	return nil
+}
+
+// stopRecv cancels fd's Recv, if it has one; completions still in the ring
+// for it are dropped (their buffers given back). Caller holds mu.
+func (st *uringState) stopRecv(fd int32) bool {
+	slot, ok := st.recvByFd[fd]
+	if !ok {
+		return false
+	}
+	r := &st.recvs[slot]
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepCancel(internalUserData(kindRecv, slot, r.gen), 0)
+		sqe.UserData = internalUserData(kindCancel, slot, r.gen)
+	}
+	r.live = false
+	r.gen = (r.gen + 1) & udGenMask
+	delete(st.recvByFd, fd)
+	st.recvFree = append(st.recvFree, slot)
+	return true
+}
+
+// uringSend queues a send of p on fd (IORING_OP_SEND, MSG_NOSIGNAL).
+func (s *Selector) uringSend(fd int, t Token, p []byte) error {
+	if len(p) > 1<<30 {
+		return opError("send", fd, syscall.EINVAL)
+	}
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var slot uint32
+	if n := len(st.sendFree); n > 0 {
+		slot = st.sendFree[n-1]
+		st.sendFree = st.sendFree[:n-1]
+	} else {
+		if len(st.sends) == uringMaxRegs {
+			return opError("send", fd, syscall.ENOSPC)
+		}
+		slot = uint32(len(st.sends))
+		st.sends = append(st.sends, uringSend{gen: 1})
+	}
+	sqe := st.sqe()
+	if sqe == nil {
+		st.sendFree = append(st.sendFree, slot)
+		return opError("send", fd, syscall.EAGAIN)
+	}
+	sd := &st.sends[slot]
+	sd.buf, sd.token = p, t
+	sqe.PrepSend(fd, p, unix.MSG_NOSIGNAL) // no SIGPIPE for a peer gone: EPIPE in Res
+	sqe.UserData = internalUserData(kindSend, slot, sd.gen)
+	st.kick()
+	return nil
+}
+
+// uringRecv starts a multishot receive on fd into the buffer ring.
+func (s *Selector) uringRecv(fd int, t Token) error {
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, dup := st.recvByFd[int32(fd)]; dup {
+		return opError("recv", fd, syscall.EEXIST)
+	}
+	if st.bufs == nil {
+		b, errno := st.ring.NewBufRing(uringBufGroup, uringBufCount, uringBufSize)
+		if errno != 0 {
+			return opError("recv", fd, errno) // EINVAL before Linux 5.19 (no IORING_REGISTER_PBUF_RING)
+		}
+		st.bufs = b
+	}
+	var slot uint32
+	if n := len(st.recvFree); n > 0 {
+		slot = st.recvFree[n-1]
+		st.recvFree = st.recvFree[:n-1]
+	} else {
+		slot = uint32(len(st.recvs))
+		st.recvs = append(st.recvs, uringRecv{gen: 1})
+	}
+	r := &st.recvs[slot]
+	r.fd, r.live, r.token = int32(fd), true, t
+	st.recvByFd[int32(fd)] = slot
+	st.armRecv(slot)
+	st.kick()
+	return nil
+}
+
+func (st *uringState) armRecv(slot uint32) {
+	r := &st.recvs[slot]
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepRecvProvided(int(r.fd), uringBufGroup, 0, true)
+		sqe.UserData = internalUserData(kindRecv, slot, r.gen)
+	}
 }
 
 // deregister removes fd's registration: its poll is removed (the kernel
@@ -375,6 +508,16 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 	}
 	defer s.ref.release()
 	h, st := s.ur, s.ur.st
+	ev.nd = 0
+	if len(ev.lent.bids) > 0 {
+		if ev.lent.st == st {
+			st.mu.Lock()
+			st.giveBackLocked(&ev.lent)
+			st.mu.Unlock()
+		} else {
+			ev.lent.giveBack()
+		}
+	}
 	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && !st.ring.CqOverflowPending() {
 		// Nothing to submit, nothing in the ring, nothing in the overflow
 		// list: an empty poll costs three loads of shared memory. (The
@@ -401,7 +544,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			st.enterNoWait()
 		}
 		n := st.reap(ev)
-		if n > 0 || timeout == 0 {
+		if n > 0 || ev.nd > 0 || timeout == 0 {
 			if st.queued.Load() { // re-arms made while reaping
 				st.submit()
 			}
@@ -451,12 +594,15 @@ func (st *uringState) reapMore(ev *Events, out int) int {
 	var used uint32
 	for used < ready && out < len(ev.buf) {
 		cqe := ring.CqeAt(used)
-		used++
 		ud := cqe.UserData
 		if ud&udInternal != 0 {
-			st.internalDone(ud, cqe.Res)
+			if !st.internalDone(ev, cqe) {
+				break // ev has no room for this completion: the next Select
+			}
+			used++
 			continue
 		}
+		used++
 		slot := uint32(ud & udSlotMask)
 		if int(slot) >= len(st.regs) {
 			continue
@@ -497,9 +643,13 @@ func (st *uringState) reapMore(ev *Events, out int) int {
 	return out
 }
 
-// internalDone handles the completion of an internal request. Caller
-// holds mu.
-func (st *uringState) internalDone(ud uint64, res int32) {
+// internalDone handles the completion of an internal request, and
+// reports false when it is one for the caller that ev has no room for.
+// Caller holds mu.
+func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
+	ud, res := cqe.UserData, cqe.Res
+	slot := uint32(ud & udSlotMask)
+	gen32 := ud >> udSlotBits & (1<<32 - 1)
 	switch ud >> udKindShift & 0x7f {
 	case kindWake:
 		st.wakes--
@@ -508,16 +658,117 @@ func (st *uringState) internalDone(ud uint64, res int32) {
 			// The poll had ended before the update reached it (its last
 			// completion was not reaped yet): arm the registration anew if
 			// it is still the one updated.
-			slot := uint32(ud & udSlotMask)
 			if int(slot) < len(st.regs) {
 				r := &st.regs[slot]
-				if r.live && r.gen&(1<<32-1) == ud>>udSlotBits&(1<<32-1) {
+				if r.live && r.gen&(1<<32-1) == gen32 {
 					r.armed = false
 					st.arm(slot)
 				}
 			}
 		}
+	case kindSend:
+		if int(slot) >= len(st.sends) || st.sends[slot].gen&(1<<32-1) != gen32 {
+			return true
+		}
+		c := ev.completion()
+		if c == nil {
+			return false
+		}
+		sd := &st.sends[slot]
+		*c = Completion{Token: sd.token, Op: OpSend, Res: int(res), Buf: sd.buf}
+		sd.buf = nil // the caller's again
+		sd.gen = (sd.gen + 1) & udGenMask
+		st.sendFree = append(st.sendFree, slot)
+	case kindRecv:
+		return st.recvDone(ev, cqe, slot, gen32)
 	}
+	return true
+}
+
+// recvDone turns a receive's completion into a Completion. Caller holds
+// mu.
+func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, gen32 uint64) bool {
+	res := cqe.Res
+	live := int(slot) < len(st.recvs) && st.recvs[slot].live && st.recvs[slot].gen&(1<<32-1) == gen32
+	bid, hasBuf := cqe.BufferID()
+	if !live {
+		if hasBuf && st.bufs != nil { // a stale chunk: its buffer goes back at once
+			st.bufs.Recycle(bid)
+			st.bufs.Publish()
+		}
+		return true
+	}
+	r := &st.recvs[slot]
+	// Out of buffers (they come back at the next Select or Clear), the
+	// submitting thread's exit (-ECANCELED), or a multishot the kernel
+	// ended with data (a full CQ ring): the receive goes on, armed again.
+	rearm := res == -int32(syscall.ENOBUFS) || res == -int32(syscall.ECANCELED) || res > 0 && !cqe.More()
+	if res > 0 || !rearm { // a completion for the caller: data, end of file, an error
+		c := ev.completion()
+		if c == nil {
+			return false // no room: the completion stays in the ring, nothing done
+		}
+		*c = Completion{Token: r.token, Op: OpRecv, Res: int(res), More: res > 0}
+		if hasBuf {
+			c.Buf = st.bufs.Buf(bid)[:max(res, 0)]
+			ev.lent.lend(st, bid)
+		}
+	}
+	switch {
+	case rearm:
+		st.armRecv(slot)
+	case res <= 0: // end of file, or an error: the receive has ended
+		r.live = false
+		r.gen = (r.gen + 1) & udGenMask
+		delete(st.recvByFd, r.fd)
+		st.recvFree = append(st.recvFree, slot)
+	}
+	return true
+}
+
+// completion returns the next free Completion of ev, or nil when full.
+func (e *Events) completion() *Completion {
+	if e.done == nil {
+		e.done = make([]Completion, len(e.buf)) // once per Events
+	}
+	if e.nd == len(e.done) {
+		return nil
+	}
+	e.nd++
+	return &e.done[e.nd-1]
+}
+
+// bufLoans are the ring buffers an Events has lent out with its
+// completions.
+type bufLoans struct {
+	st   *uringState
+	bids []uint16
+}
+
+func (l *bufLoans) lend(st *uringState, bid uint16) {
+	l.st = st
+	l.bids = append(l.bids, bid)
+}
+
+// giveBack returns the lent buffers to the ring.
+func (l *bufLoans) giveBack() {
+	if len(l.bids) == 0 {
+		return
+	}
+	st := l.st
+	st.mu.Lock()
+	st.giveBackLocked(l)
+	st.mu.Unlock()
+}
+
+func (st *uringState) giveBackLocked(l *bufLoans) {
+	if st.bufs != nil {
+		for _, bid := range l.bids {
+			st.bufs.Recycle(bid)
+		}
+		st.bufs.Publish()
+	}
+	l.bids = l.bids[:0]
 }
 
 // uringUsable probes io_uring once per process: nil when it can serve as a
@@ -539,6 +790,20 @@ var (
 // kernel.io_uring_disabled, no multishot poll, ...), as a
 // *rawsys.IoUringRefusal. It probes once per process.
 func IoUringUnavailable() error { return uringUsable() }
+
+// backendFor is the backend the options name, else env's.
+func backendFor(opts []Option, env func() string) string {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.backend == "" {
+		return env()
+	}
+	return c.backend
+}
 
 // backendFromEnv is RAWPOLL_BACKEND: "io_uring" or "epoll" for the whole
 // process, so that existing programs and test suites run on either

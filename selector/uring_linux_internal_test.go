@@ -420,3 +420,195 @@ func TestUringCloneFds(t *testing.T) {
 		t.Fatal("the ring outlived its last Selector")
 	}
 }
+
+func uringSocketpair(t *testing.T) (a, b int) {
+	t.Helper()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	return p[0], p[1]
+}
+
+// completions selects until pred is satisfied by the completions seen so
+// far (or 3 s pass), copying each (Buf included, since it is lent).
+func completions(t *testing.T, s *Selector, ev *Events, pred func([]Completion) bool) []Completion {
+	t.Helper()
+	var got []Completion
+	for deadline := time.Now().Add(3 * time.Second); !pred(got); {
+		if time.Now().After(deadline) {
+			t.Fatalf("completions so far: %+v", got)
+		}
+		if err := s.Select(ev, 10*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ev.Completions() {
+			if c.Op == OpRecv { // lent: copy; a Send's buffer is the caller's own
+				c.Buf = append([]byte(nil), c.Buf...)
+			}
+			got = append(got, c)
+		}
+	}
+	return got
+}
+
+// TestUringSendRecv: data in through Recv's buffer ring, out through Send,
+// the buffer handed back with its completion, end of file, and EPIPE (no
+// SIGPIPE) after the peer is gone.
+func TestUringSendRecv(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	if err := s.Recv(a, 11); err != nil {
+		t.Fatal(err)
+	}
+	wantErrno(t, "second Recv", s.Recv(a, 11), syscall.EEXIST)
+	ev := NewEvents(8)
+	unix.Write(b, []byte("hello"))
+	got := completions(t, s, ev, func(c []Completion) bool { return len(c) > 0 })
+	if c := got[0]; c.Op != OpRecv || c.Token != 11 || c.Res != 5 || string(c.Buf) != "hello" || !c.More {
+		t.Fatalf("recv completion %+v", c)
+	}
+	out := []byte("world!")
+	if err := s.Send(a, 12, out); err != nil {
+		t.Fatal(err)
+	}
+	got = completions(t, s, ev, func(c []Completion) bool { return len(c) > 0 })
+	if c := got[0]; c.Op != OpSend || c.Token != 12 || c.Res != len(out) || &c.Buf[0] != &out[0] || c.Err() != nil {
+		t.Fatalf("send completion %+v", c)
+	}
+	buf := make([]byte, 16)
+	if n, _ := unix.Read(b, buf); string(buf[:n]) != "world!" {
+		t.Fatalf("the peer read %q", buf[:n])
+	}
+	unix.Shutdown(b, unix.SHUT_WR)
+	got = completions(t, s, ev, func(c []Completion) bool { return len(c) > 0 })
+	if c := got[0]; c.Op != OpRecv || c.Res != 0 || c.More {
+		t.Fatalf("end of file: %+v", c)
+	}
+	unix.Close(b)
+	if err := s.Send(a, 13, []byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	got = completions(t, s, ev, func(c []Completion) bool { return len(c) > 0 })
+	if c := got[0]; c.Op != OpSend || !errors.Is(c.Err(), syscall.EPIPE) {
+		t.Fatalf("send to a closed peer: %+v (%v)", got[0], got[0].Err())
+	}
+	// A Recv that ended can be started again.
+	if err := s.Recv(a, 11); err != nil {
+		t.Fatalf("Recv after end of file: %v", err)
+	}
+}
+
+func wantErrno(t *testing.T, what string, err error, e syscall.Errno) {
+	t.Helper()
+	if !errors.Is(err, e) {
+		t.Fatalf("%s: %v, want %v", what, err, e)
+	}
+}
+
+// TestUringRecvManyChunks: more chunks than the ring has buffers, through
+// Events smaller than the backlog: every byte arrives, in order, since
+// each Select gives back what the last one lent.
+func TestUringRecvManyChunks(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	if err := s.Recv(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	ev := NewEvents(3)
+	const total = 3 * uringBufCount * 8 // 8 bytes a chunk: many chunks
+	next, sent := 0, 0
+	msg := make([]byte, 8)
+	for deadline := time.Now().Add(10 * time.Second); next < total; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d bytes received", next, total)
+		}
+		for k := 0; k < 64 && sent < total; k++ {
+			for i := range msg {
+				msg[i] = byte(sent + i)
+			}
+			if n, err := unix.Write(b, msg); err != nil || n != len(msg) {
+				break // full: the loop drains
+			}
+			sent += len(msg)
+		}
+		if err := s.Select(ev, 5*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ev.Completions() {
+			if c.Op != OpRecv || c.Res <= 0 {
+				t.Fatalf("completion %+v (%v)", c, c.Err())
+			}
+			for i, x := range c.Buf {
+				if x != byte(next+i) {
+					t.Fatalf("byte %d is %d, want %d", next+i, x, byte(next+i))
+				}
+			}
+			next += c.Res
+		}
+	}
+}
+
+// TestUringDeregisterStopsRecv: after Deregister no chunk is reported,
+// and chunks still in the ring give their buffers back.
+func TestUringDeregisterStopsRecv(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	if err := s.Recv(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	submitNow(s)
+	unix.Write(b, []byte("x"))
+	waitCQ(t, s, 1)
+	if err := s.Deregister(a); err != nil {
+		t.Fatalf("Deregister of an fd with only a Recv: %v", err)
+	}
+	unix.Write(b, []byte("y"))
+	ev := NewEvents(8)
+	for range 10 {
+		if err := s.Select(ev, 5*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Completions()) != 0 {
+			t.Fatalf("after Deregister: %+v", ev.Completions())
+		}
+	}
+	wantErrno(t, "second Deregister", s.Deregister(a), syscall.ENOENT)
+}
+
+// TestUringSendRecvNoAllocs: a ping-pong through Send and Recv allocates
+// nothing once warm.
+func TestUringSendRecvNoAllocs(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	if err := s.Recv(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	ev := NewEvents(8)
+	out, ping := []byte("pong"), []byte("ping")
+	in := make([]byte, 8)
+	round := func() {
+		unix.Write(b, ping)
+		for got := false; !got; {
+			if err := s.Select(ev, time.Second); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range ev.Completions() {
+				if c.Op == OpRecv {
+					if err := s.Send(a, 2, out); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got = got || c.Op == OpSend
+			}
+		}
+		unix.Read(b, in)
+	}
+	for range 50 {
+		round()
+	}
+	if n := testing.AllocsPerRun(200, round); n != 0 {
+		t.Fatalf("%v allocations per round trip", n)
+	}
+}
