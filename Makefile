@@ -10,9 +10,11 @@ FUZZTIME    ?= 30s
 OUT         ?= bench/out
 
 # Platforms built and vetted (and whose test binaries are linked) on every
-# test run, with CGO_ENABLED=0.
+# test run, with CGO_ENABLED=0. The 32-bit BSDs build the unsupported
+# selector (New returns ErrUnsupportedPlatform; see selector/unsupported.go).
 CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
-         netbsd/amd64 openbsd/amd64 openbsd/arm64 dragonfly/amd64
+         netbsd/amd64 netbsd/arm64 openbsd/amd64 openbsd/arm64 dragonfly/amd64 \
+         freebsd/386 freebsd/arm netbsd/386 netbsd/arm openbsd/386 openbsd/arm
 
 export CGO_ENABLED := 0
 
