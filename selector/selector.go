@@ -47,7 +47,7 @@
 //	Readable        EVFILT_READ, EV_CLEAR
 //	Writable        EVFILT_WRITE, EV_CLEAR
 //	Priority        unsupported (ErrUnsupportedInterest)
-//	AIO, LIO        accepted where the OS has EVFILT_AIO (darwin, FreeBSD,
+//	AIO, LIO        accepted where the kernel delivers EVFILT_AIO (FreeBSD,
 //	                DragonFly) / EVFILT_LIO (FreeBSD), without a filter:
 //	                the aio request names the kqueue (SIGEV_KEVENT)
 //
@@ -327,11 +327,12 @@ func badFd(fd int) bool { return uint64(fd) > math.MaxInt32 }
 // clear), so no call reaches the kernel and nothing is ever closed; a zero
 // Selector or Waker is inert.
 type fdRef struct {
-	fd    int
-	also  int          // a second descriptor closed with fd (set before the last release), or 0
-	hook  func()       // run after the descriptors are closed, or nil
-	state atomic.Int64 // refOpen | refClosed | references * refOne
-	done  atomic.Bool  // the descriptor has been closed
+	fd     int          // the descriptor; < 0: none of its own (only the closed state, before and hook)
+	also   int          // a second descriptor closed with fd (set before the last release), or 0
+	before func()       // run while fd is still open, just before it is closed, or nil
+	hook   func()       // run after the descriptors are closed, or nil
+	state  atomic.Int64 // refOpen | refClosed | references * refOne
+	done   atomic.Bool  // the descriptor has been closed
 }
 
 const (
@@ -405,7 +406,13 @@ func (r *fdRef) destroy() error {
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := closeFd(r.fd)
+	if r.before != nil {
+		r.before()
+	}
+	var err error
+	if r.fd >= 0 {
+		err = closeFd(r.fd)
+	}
 	if r.also > 0 {
 		closeFd(r.also)
 	}
