@@ -29,10 +29,12 @@ type kqKernel struct {
 	// must be triggered by a second change.
 	triggerOnAdd bool
 	// receipts names the first release whose kevent answers EV_RECEIPT
-	// with one EV_ERROR record per change.
-	receipts string
-	// userFilter names the first release with EVFILT_USER; before it the
-	// filter is refused with EINVAL.
+	// with one EV_ERROR record per change, and userFilter the first with
+	// EVFILT_USER (refused with EINVAL before). Both are for the reader:
+	// the backend finds out at run time (the probe in New, the EINVAL
+	// fallback), so a release marked "?" was not checked against its
+	// sources here and decides nothing.
+	receipts   string
 	userFilter string
 	// deadPipeWriteOK: EV_ADD of EVFILT_WRITE on a pipe whose reader is
 	// gone answers EPIPE yet registers the filter, which then reports
@@ -67,8 +69,8 @@ var kqKernels = [...]kqKernel{
 		// filt_userattach tests kn->kn_sfflags & NOTE_TRIGGER, which the
 		// EV_ADD path keeps.
 		triggerOnAdd: true,
-		receipts:     "macOS 10.5 (EV_RECEIPT in bsd/sys/event.h)",
-		userFilter:   "macOS 10.6",
+		receipts:     "macOS 10.5?",
+		userFilter:   "macOS 10.6?",
 		// EPIPE from the write filter of a pipe whose reader is gone is a
 		// receipt for a filter that still delivers events
 		// (tokio-rs/mio#582; mio tolerates it on Apple targets only).
@@ -95,8 +97,8 @@ var kqKernels = [...]kqKernel{
 		// keeps them) before kn_kevent = *kev, and filt_userattach tests
 		// kn->kn_fflags & NOTE_TRIGGER: born untriggered.
 		triggerOnAdd: false,
-		receipts:     "FreeBSD 8.0",
-		userFilter:   "FreeBSD 8.1",
+		receipts:     "FreeBSD 8.0?",
+		userFilter:   "FreeBSD 8.1?",
 		// pipe_kqfilter (sys/kern/sys_pipe.c) returns EPIPE for
 		// EVFILT_WRITE when the peer is not PIPE_ACTIVE, and the knote is
 		// dropped (knote_drop after a failed f_attach).
@@ -137,7 +139,7 @@ var kqKernels = [...]kqKernel{
 		udataOnModify: true,
 		// filt_userattach is recent (event.h 1.74): not relied on.
 		triggerOnAdd: false,
-		receipts:     "OpenBSD 6.2",
+		receipts:     "OpenBSD 6.2?",
 		userFilter:   "OpenBSD 7.8 (sys/sys/event.h 1.74, 2025-05)",
 		// pipe_kqfilter: EPIPE when the other end is gone; nothing is
 		// registered.
@@ -157,8 +159,8 @@ var kqKernels = [...]kqKernel{
 		udataOnModify: false,
 		// filt_userattach tests kn->kn_sfflags & NOTE_TRIGGER.
 		triggerOnAdd: true,
-		receipts:     "DragonFly 4.0",
-		userFilter:   "DragonFly 2.10",
+		receipts:     "DragonFly 4.0?",
+		userFilter:   "DragonFly 2.10?",
 		// pipe_kqfilter: EPIPE for EVFILT_WRITE without a reader, as on
 		// FreeBSD; nothing is registered.
 		deadPipeWriteOK: false,
