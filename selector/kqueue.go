@@ -4,6 +4,7 @@ package selector
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -35,6 +36,13 @@ var kqThis = kqKernelFor(rawsys.Kq.OS)
 // call.
 type Selector struct {
 	ref fdRef
+
+	// The knotes this handle added to a kqueue that clones may share,
+	// deleted by deleteOwn when its descriptor is finally closed.
+	wakeIdent  uint64 // Close's wake-up, or 0
+	wakeFilter int32
+	mu         sync.Mutex
+	wakers     map[*Waker]struct{} // open Wakers made with this handle
 }
 
 var (
@@ -81,9 +89,45 @@ func New() (*Selector, error) {
 		}
 		kqReceiptsOK.Store(true)
 	}
+	return newSelector(kq), nil
+}
+
+func newSelector(fd int) *Selector {
 	s := &Selector{}
-	s.ref.init(kq)
-	return s, nil
+	s.ref.init(fd)
+	s.ref.before = s.deleteOwn
+	return s
+}
+
+// deleteOwn runs when the descriptor is finally closed (fdRef.before: it
+// is still open, and no call holds it): it deletes what this handle added
+// to the kqueue, which a clone may keep open. Close's wake-up, so that the
+// clone's Selects stop seeing it; and the knotes of the Wakers made with
+// this handle, which answer ErrClosed from now on, so that a wake still
+// pending is not reported to the clone with their token.
+func (s *Selector) deleteOwn() {
+	k := &rawsys.Kq
+	var zero rawsys.Timespec
+	var del [1]rawsys.Kevent_t
+	if s.wakeIdent != 0 {
+		del[0].Set(s.wakeIdent, s.wakeFilter, k.EV_DELETE|k.EV_RECEIPT, 0, 0, 0)
+		rawsys.KeventRaw(s.ref.fd, &del[0], 1, &del[0], 1, &zero)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.wakers {
+		switch {
+		case w.ident != 0:
+			del[0].Set(w.ident, k.EVFILT_USER, k.EV_DELETE|k.EV_RECEIPT, 0, 0, 0)
+		case w.r.acquire(): // the read end is still open: its number is still its own
+			del[0].Set(uint64(w.r.fd), k.EVFILT_READ, k.EV_DELETE|k.EV_RECEIPT, 0, 0, 0)
+			defer w.r.release()
+		default:
+			continue
+		}
+		rawsys.KeventRaw(s.ref.fd, &del[0], 1, &del[0], 1, &zero)
+	}
+	s.wakers = nil
 }
 
 // kqProbe checks, on a new kqueue nothing else can see, that kevent
@@ -157,8 +201,8 @@ var kqCloseWakesMade atomic.Bool
 // with clones, which must not see the wake-up: it is a knote with an
 // identifier at or above kqCloseIdentBase, which no registration can have
 // (kqIsCloseWake), and every Select drops such events. It is deleted
-// (fdRef.before) when this Selector's descriptor is finally closed, after
-// the last call in flight on it has returned.
+// (deleteOwn) when this Selector's descriptor is finally closed, after the
+// last call in flight on it has returned.
 //
 // Where the OS has EVFILT_USER the knote is one, level-triggered (no
 // EV_CLEAR) so that every waiter sees it, created and then triggered as
@@ -196,12 +240,7 @@ func (s *Selector) wakeBlocked() {
 			return
 		}
 	}
-	s.ref.before = func() {
-		// The descriptor is still open, and no call holds it any more.
-		var del [1]rawsys.Kevent_t
-		del[0].Set(ident, filter, c.EV_DELETE|c.EV_RECEIPT, 0, 0, 0)
-		rawsys.KeventRaw(s.ref.fd, &del[0], 1, &del[0], 1, &zero)
-	}
+	s.wakeIdent, s.wakeFilter = ident, filter // deleted by deleteOwn
 }
 
 // TryClone returns a Selector on the same kqueue through a new descriptor
@@ -215,9 +254,7 @@ func (s *Selector) TryClone() (*Selector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Selector{}
-	c.ref.init(fd)
-	return c, nil
+	return newSelector(fd), nil
 }
 
 // closed reports whether Close has been called, so that every method

@@ -258,3 +258,39 @@ func TestWakeAfterSelectorClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClosedSelectorsWakersInvisibleToClone: a wake pending on a Waker of
+// a Selector that is then closed is not reported to a clone sharing the
+// kqueue, on EVFILT_USER and on the pipe Waker: closing the handle deletes
+// its Wakers' knotes.
+func TestClosedSelectorsWakersInvisibleToClone(t *testing.T) {
+	for _, pipe := range []bool{false, true} {
+		if pipe {
+			forcePipeWakers(t)
+		}
+		s, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.TryClone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWaker(s, 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		ev := NewEvents(4)
+		if err := c.Select(ev, 50*time.Millisecond); err != nil || ev.Len() != 0 {
+			t.Fatalf("pipe Waker %t: the clone saw %d events (%v) of a closed Selector's Waker", pipe, ev.Len(), err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+}

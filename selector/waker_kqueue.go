@@ -68,6 +68,9 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 			w := &Waker{sel: s, tok: t, ident: ident}
 			w.w.init(-1)
 			w.w.before = w.deleteKnote
+			if err := s.own(w); err != nil {
+				return nil, err
+			}
 			return w, nil
 		}
 		// OpenBSD before 7.8 has no EVFILT_USER and refuses it with
@@ -89,7 +92,29 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 	w := &Waker{sel: s, tok: t}
 	w.r.init(r)
 	w.w.init(wr)
+	if err := s.own(w); err != nil {
+		return nil, err
+	}
 	return w, nil
+}
+
+// own records w as made with s, for s.deleteOwn; ErrClosed (and w closed)
+// if s was closed meanwhile.
+func (s *Selector) own(w *Waker) error {
+	s.mu.Lock()
+	closed := s.ref.isClosed()
+	if !closed {
+		if s.wakers == nil {
+			s.wakers = map[*Waker]struct{}{}
+		}
+		s.wakers[w] = struct{}{}
+	}
+	s.mu.Unlock()
+	if closed {
+		w.Close()
+		return ErrClosed
+	}
+	return nil
 }
 
 func isErrno(err error, e syscall.Errno) bool {
@@ -98,8 +123,7 @@ func isErrno(err error, e syscall.Errno) bool {
 }
 
 // deleteKnote removes an EVFILT_USER Waker's knote, if its Selector is
-// still open (else it closed the kqueue, or a clone keeps it open and the
-// untriggered knote stays until the last descriptor closes).
+// still open (else the Selector's deleteOwn removed it).
 func (w *Waker) deleteKnote() {
 	k := &rawsys.Kq
 	var ch [1]rawsys.Kevent_t
@@ -154,6 +178,11 @@ func (w *Waker) Wake() error {
 func (w *Waker) Close() error {
 	if w == nil {
 		return nil
+	}
+	if w.sel != nil {
+		w.sel.mu.Lock()
+		delete(w.sel.wakers, w)
+		w.sel.mu.Unlock()
 	}
 	err := w.w.close()
 	if w.ident == 0 {
