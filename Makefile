@@ -11,9 +11,11 @@ FUZZTIME    ?= 30s
 OUT         ?= bench/out
 
 # Platforms built and vetted (and whose test binaries are linked) on every
-# test run, with CGO_ENABLED=0.
+# test run, with CGO_ENABLED=0. The 32-bit BSDs build the unsupported
+# selector (New returns ErrUnsupportedPlatform; see selector/unsupported.go).
 CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
-         netbsd/amd64 openbsd/amd64 openbsd/arm64 dragonfly/amd64
+         netbsd/amd64 netbsd/arm64 openbsd/amd64 openbsd/arm64 dragonfly/amd64 \
+         freebsd/386 freebsd/arm netbsd/386 netbsd/arm openbsd/386 openbsd/arm
 
 export CGO_ENABLED := 0
 
@@ -69,6 +71,7 @@ lint:
 	$(GO) vet -tags rawpoll_forcepoll ./...
 	$(GO) tool staticcheck ./...
 	$(GO) tool staticcheck -tags rawpoll_forcepoll ./...
+	$(GO) tool actionlint .github/workflows/*.yml
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Every sub-benchmark runs BENCH_COUNT times, each in its own process and
