@@ -19,7 +19,7 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-idle fuzz soak
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle fuzz soak
 
 test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
@@ -128,6 +128,25 @@ ECHO_ROUNDS ?= 3
 ECHO_SECS   ?= 3
 bench-echo:
 	bench/echo.sh $(OUT)/echo $(ECHO_ROUNDS) $(ECHO_SECS)
+
+# wrk (apt-get install wrk; a loud SKIP without it) against examples/httpd
+# and the net/http, fasthttp and gnet servers of bench/peers, alternating:
+# req/s, p50/p99 and server CPU per request, pipelined 16 deep and not
+# (bench/http.sh). HTTP_ROUNDS (3) rounds of HTTP_SECS (3) seconds per load.
+HTTP_ROUNDS ?= 3
+HTTP_SECS   ?= 3
+bench-http:
+	bench/http.sh $(OUT)/http $(HTTP_ROUNDS) $(HTTP_SECS)
+
+# bench/peers is a module of its own (so go.mod never requires fasthttp or
+# gnet) that ./... does not reach: make lint gofmts its files, these vet,
+# staticcheck and test it. Not in make test: a cold cache spends ~2 min
+# compiling and analysing fasthttp and gnet (1.5 s warm).
+lint-peers:
+	sc=$$($(GO) tool -n staticcheck) && cd bench/peers && $(GO) vet ./... && $$sc ./... && \
+		{ $(GO) mod tidy -diff || { echo "bench/peers/go.mod is not tidy"; exit 1; }; }
+test-peers: lint-peers
+	cd bench/peers && $(GO) test -count=1 ./...
 
 # The long soak: examples/echo under churn (make test runs a 5 s, 200
 # connection form on every backend).
