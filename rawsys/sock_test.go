@@ -304,13 +304,13 @@ func TestDatagramCalls(t *testing.T) {
 	// sendmsg / recvmsg of a datagram larger than the buffer: truncated,
 	// with MSG_TRUNC in the flags (Linux also returns the real size when
 	// MSG_TRUNC is passed in; the BSDs return what was stored).
-	m := MakeMsghdr(&bAddr, 16, iovecs([]byte("two "), []byte("parts")))
+	m := MakeMsghdr(unsafe.Pointer(&bAddr), 16, iovecs([]byte("two "), []byte("parts")))
 	if n, errno := Sendmsg(a, &m, 0); n != 9 || errno != 0 {
 		t.Fatalf("Sendmsg = %d, %v", n, errno)
 	}
 	waitFd(t, b, unix.POLLIN)
 	small := make([]byte, 4)
-	rm := MakeMsghdr(&from, uint32(unsafe.Sizeof(from)), iovecs(small))
+	rm := MakeMsghdr(unsafe.Pointer(&from), uint32(unsafe.Sizeof(from)), iovecs(small))
 	want := 4
 	if runtime.GOOS == "linux" {
 		want = 9
@@ -326,7 +326,7 @@ func TestDatagramCalls(t *testing.T) {
 	for i := range out {
 		payloads[i] = bytes.Repeat([]byte{byte('a' + i)}, i+1)
 		siov[i] = MakeIovec(payloads[i])
-		out[i].Hdr = MakeMsghdr(&bAddr, 16, siov[i:i+1])
+		out[i].Hdr = MakeMsghdr(unsafe.Pointer(&bAddr), 16, siov[i:i+1])
 	}
 	if n, errno := Sendmmsg(a, out, 0); n != k || errno != 0 {
 		t.Fatalf("Sendmmsg = %d, %v", n, errno)
@@ -344,7 +344,7 @@ func TestDatagramCalls(t *testing.T) {
 	for i := range in {
 		rbufs[i] = make([]byte, 16)
 		riov[i] = MakeIovec(rbufs[i])
-		in[i].Hdr = MakeMsghdr(&names[i], uint32(unsafe.Sizeof(names[i])), riov[i:i+1])
+		in[i].Hdr = MakeMsghdr(unsafe.Pointer(&names[i]), uint32(unsafe.Sizeof(names[i])), riov[i:i+1])
 	}
 	got := 0
 	for deadline := time.Now().Add(5 * time.Second); got < k && time.Now().Before(deadline); {

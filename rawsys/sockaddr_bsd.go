@@ -40,7 +40,7 @@ func MakeIovec(p []byte) Iovec {
 
 // Msghdr is struct msghdr: 48 bytes, with 32-bit iovlen and controllen.
 type Msghdr struct {
-	Name       *SockaddrStorage
+	Name       *byte
 	Namelen    uint32
 	_          [4]byte
 	Iov        *Iovec
@@ -53,8 +53,8 @@ type Msghdr struct {
 
 // MakeMsghdr returns a header for a message with address name (nil for
 // none) and data iov.
-func MakeMsghdr(name *SockaddrStorage, namelen uint32, iov []Iovec) Msghdr {
-	return Msghdr{Name: name, Namelen: namelen, Iov: unsafe.SliceData(iov), Iovlen: int32(len(iov))}
+func MakeMsghdr(name unsafe.Pointer, namelen uint32, iov []Iovec) Msghdr {
+	return Msghdr{Name: (*byte)(name), Namelen: namelen, Iov: unsafe.SliceData(iov), Iovlen: int32(len(iov))}
 }
 
 // Mmsghdr is struct mmsghdr where the kernel has one (NetBSD, OpenBSD:
@@ -118,17 +118,36 @@ func (s *SockaddrStorage) Inet6() *RawSockaddrInet6 { return (*RawSockaddrInet6)
 // Unix views the storage as a sockaddr_un.
 func (s *SockaddrStorage) Unix() *RawSockaddrUnix { return (*RawSockaddrUnix)(unsafe.Pointer(s)) }
 
-// SetInet4 stores an IPv4 address and port and returns the length.
-func (s *SockaddrStorage) SetInet4(addr [4]byte, port uint16) uint32 {
-	*s.Inet4() = RawSockaddrInet4{Len: 16, Family: AF_INET, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr}
-	return 16
+// MakeSockaddrInet4 returns a sockaddr_in for addr and port.
+func MakeSockaddrInet4(addr [4]byte, port uint16) RawSockaddrInet4 {
+	return RawSockaddrInet4{Len: 16, Family: AF_INET, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr}
 }
 
-// SetInet6 stores an IPv6 address, port and scope and returns the length.
-func (s *SockaddrStorage) SetInet6(addr [16]byte, port uint16, scope uint32) uint32 {
-	*s.Inet6() = RawSockaddrInet6{Len: 28, Family: AF_INET6, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr, ScopeID: scope}
-	return 28
+// MakeSockaddrInet6 returns a sockaddr_in6 for addr, port and scope (an
+// interface index, for link-local addresses).
+func MakeSockaddrInet6(addr [16]byte, port uint16, scope uint32) RawSockaddrInet6 {
+	return RawSockaddrInet6{Len: 28, Family: AF_INET6, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr, ScopeID: scope}
 }
+
+// SetInet4 stores an IPv4 address and port and returns the address length
+// to pass with it.
+func (s *SockaddrStorage) SetInet4(addr [4]byte, port uint16) uint32 {
+	*s.Inet4() = MakeSockaddrInet4(addr, port)
+	return SizeofSockaddrInet4
+}
+
+// SetInet6 stores an IPv6 address, port and scope and returns the address
+// length to pass with it.
+func (s *SockaddrStorage) SetInet6(addr [16]byte, port uint16, scope uint32) uint32 {
+	*s.Inet6() = MakeSockaddrInet6(addr, port, scope)
+	return SizeofSockaddrInet6
+}
+
+// Sizes of the sockaddr views.
+const (
+	SizeofSockaddrInet4 = 16
+	SizeofSockaddrInet6 = 28
+)
 
 // SetUnix stores a Unix socket path with its terminating 0 and returns the
 // length (sun_len counts the 0, as x/sys and the C library do), or false

@@ -69,7 +69,7 @@ func MakeIovec(p []byte) Iovec {
 
 // Msghdr is struct msghdr (user_msghdr): 56 bytes.
 type Msghdr struct {
-	Name       *SockaddrStorage
+	Name       *byte
 	Namelen    uint32
 	_          [4]byte
 	Iov        *Iovec
@@ -80,11 +80,12 @@ type Msghdr struct {
 	_          [4]byte
 }
 
-// MakeMsghdr returns a header for a message with address name (nil for
-// none; namelen is its length, or its capacity for a receive) and data
-// iov, returned by value for the reason MakeIovec gives.
-func MakeMsghdr(name *SockaddrStorage, namelen uint32, iov []Iovec) Msghdr {
-	return Msghdr{Name: name, Namelen: namelen, Iov: unsafe.SliceData(iov), Iovlen: uint64(len(iov))}
+// MakeMsghdr returns a header for a message with the address at name (a
+// SockaddrStorage or one of the views; nil for none), namelen its length
+// (or its capacity, for a receive), and data iov, returned by value for
+// the reason MakeIovec gives.
+func MakeMsghdr(name unsafe.Pointer, namelen uint32, iov []Iovec) Msghdr {
+	return Msghdr{Name: (*byte)(name), Namelen: namelen, Iov: unsafe.SliceData(iov), Iovlen: uint64(len(iov))}
 }
 
 // Mmsghdr is struct mmsghdr: a Msghdr and the byte count the kernel
@@ -145,19 +146,36 @@ func (s *SockaddrStorage) Inet6() *RawSockaddrInet6 { return (*RawSockaddrInet6)
 // Unix views the storage as a sockaddr_un.
 func (s *SockaddrStorage) Unix() *RawSockaddrUnix { return (*RawSockaddrUnix)(unsafe.Pointer(s)) }
 
+// MakeSockaddrInet4 returns a sockaddr_in for addr and port.
+func MakeSockaddrInet4(addr [4]byte, port uint16) RawSockaddrInet4 {
+	return RawSockaddrInet4{Family: AF_INET, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr}
+}
+
+// MakeSockaddrInet6 returns a sockaddr_in6 for addr, port and scope (an
+// interface index, for link-local addresses).
+func MakeSockaddrInet6(addr [16]byte, port uint16, scope uint32) RawSockaddrInet6 {
+	return RawSockaddrInet6{Family: AF_INET6, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr, ScopeID: scope}
+}
+
 // SetInet4 stores an IPv4 address and port and returns the address length
 // to pass with it.
 func (s *SockaddrStorage) SetInet4(addr [4]byte, port uint16) uint32 {
-	*s.Inet4() = RawSockaddrInet4{Family: AF_INET, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr}
-	return 16
+	*s.Inet4() = MakeSockaddrInet4(addr, port)
+	return SizeofSockaddrInet4
 }
 
-// SetInet6 stores an IPv6 address, port and scope (interface index) and
-// returns the address length to pass with it.
+// SetInet6 stores an IPv6 address, port and scope and returns the address
+// length to pass with it.
 func (s *SockaddrStorage) SetInet6(addr [16]byte, port uint16, scope uint32) uint32 {
-	*s.Inet6() = RawSockaddrInet6{Family: AF_INET6, Port: [2]byte{byte(port >> 8), byte(port)}, Addr: addr, ScopeID: scope}
-	return 28
+	*s.Inet6() = MakeSockaddrInet6(addr, port, scope)
+	return SizeofSockaddrInet6
 }
+
+// Sizes of the sockaddr views.
+const (
+	SizeofSockaddrInet4 = 16
+	SizeofSockaddrInet6 = 28
+)
 
 // SetUnix stores a Unix socket path and returns the address length, or
 // false when the path does not fit in sun_path. A path starting with '@'
