@@ -69,7 +69,7 @@ bench:
 	@mkdir -p $(OUT)
 	$(GO) test -c -o $(OUT)/bench.test ./bench
 	bench/rounds.sh $(OUT)/bench.test $(OUT)/bench.txt $(BENCH_COUNT) $(BENCH_TIME) '$(BENCH_RUN)'
-	$(GO) tool benchstat -col '/impl@(rawsys xsys rawsys-blocking stub syscall)' $(OUT)/bench.txt
+	$(GO) tool benchstat -col '/impl@(rawsys xsys rawsys-blocking stub syscall xsys-loop net)' $(OUT)/bench.txt
 	$(GO) run ./bench/cmd/benchgate $(OUT)/bench.txt
 
 # CI's part of the gate: every benchmark run briefly and only the
