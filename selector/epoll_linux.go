@@ -277,14 +277,18 @@ func (s *Selector) deregisterWaker(fd int) {
 }
 
 // Send queues a send of p on fd through an io_uring Selector's submission
-// ring (IORING_OP_SEND with MSG_NOSIGNAL): it goes to the kernel with the
-// next Select's io_uring_enter (at once while a Select waits), so an event
-// loop that sends what it has just read pays no system call of its own
-// for it. The kernel owns p from here until Select reports the
-// Completion (OpSend, token t, p back in Buf): do not modify or reuse p
-// before. The completion says how much was sent: a stream socket may take
-// less than all of p (send the rest), and an error (EPIPE, ECONNRESET) is
-// its negative Res. On other backends Send returns ErrRingOnly.
+// ring (IORING_OP_SEND with MSG_NOSIGNAL|MSG_WAITALL): it goes to the
+// kernel with the next Select's io_uring_enter (at once while a Select
+// waits), so an event loop that sends what it has just read pays no
+// system call of its own for it. The kernel owns p from here until Select
+// reports the Completion (OpSend, token t, p back in Buf): do not modify
+// or reuse p before. The kernel sends all of p, waiting for room as long
+// as the peer takes, so the completion's Res is len(p), or -errno (EPIPE,
+// ECONNRESET) when the connection failed. The kernel does not order two
+// sends on one socket, so one Send may be in flight per fd (a second is
+// EBUSY): keep what comes meanwhile and send it on the completion.
+// Deregister fd before closing it: that submits what is queued for it
+// (an SQE names fd by number). On other backends Send returns ErrRingOnly.
 func (s *Selector) Send(fd int, t Token, p []byte) error {
 	if s.closed() {
 		return ErrClosed
@@ -303,10 +307,12 @@ func (s *Selector) Send(fd int, t Token, p []byte) error {
 // provided-buffer ring (Linux 6.0+). Every chunk that arrives is reported
 // by Select as a Completion (OpRecv, token t) whose Buf is a view of a
 // ring buffer, lent until the next Select or Clear on those Events; the
-// receive goes on (More) until end of file (Res 0) or an error, and
-// Deregister(fd) stops it. fd need not be registered for readiness. One
-// Recv per fd (EEXIST for a second). On other backends Recv returns
-// ErrRingOnly.
+// receive goes on (More) until end of file (Res 0), an error, or StopRecv,
+// and Deregister(fd) ends it (dropping what it had not reported). fd need
+// not be registered for readiness. One Recv per fd (EEXIST for a second,
+// until the first's last completion). The receive does not wait for the
+// loop: stop it with StopRecv when the peer sends faster than the loop
+// can answer. On other backends Recv returns ErrRingOnly.
 func (s *Selector) Recv(fd int, t Token) error {
 	if s.closed() {
 		return ErrClosed
@@ -318,6 +324,25 @@ func (s *Selector) Recv(fd int, t Token) error {
 		return ErrRingOnly
 	}
 	return s.uringRecv(fd, t)
+}
+
+// StopRecv stops fd's Recv, for flow control (a peer that sends faster
+// than it reads): chunks already received are still reported, and the
+// receive's last Completion has More false (Res -ECANCELED, or what ended
+// it first); Recv again after that to resume. Unlike Deregister, nothing
+// received is lost. ENOENT when fd has no Recv. On other backends
+// ErrRingOnly.
+func (s *Selector) StopRecv(fd int) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("stop recv", fd, syscall.EBADF)
+	}
+	if s.ur == nil {
+		return ErrRingOnly
+	}
+	return s.uringStopRecv(fd)
 }
 
 // WouldBlock tells the selector that fd is drained in the directions in:

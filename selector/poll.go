@@ -724,3 +724,11 @@ func (s *Selector) Recv(fd int, t Token) error {
 	}
 	return ErrRingOnly
 }
+
+// StopRecv returns ErrRingOnly: receives through the ring need io_uring.
+func (s *Selector) StopRecv(fd int) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}

@@ -365,7 +365,9 @@ type Completion struct {
 	// live longer.
 	Buf []byte
 	// More, for OpRecv: the receive goes on and more chunks will come.
-	// False: it has ended (end of file or an error); Recv again to resume.
+	// False: it has ended, with this completion (end of file: Res 0; an
+	// error; StopRecv: Res -ECANCELED, or a last chunk); Recv again to
+	// resume.
 	More bool
 }
 

@@ -61,6 +61,9 @@ func (s *Selector) WouldBlock(fd int, in Interest) error { return ErrClosed }
 // Send returns ErrClosed.
 func (s *Selector) Send(fd int, t Token, p []byte) error { return ErrClosed }
 
+// StopRecv returns ErrClosed.
+func (s *Selector) StopRecv(fd int) error { return ErrClosed }
+
 // Recv returns ErrClosed.
 func (s *Selector) Recv(fd int, t Token) error { return ErrClosed }
 

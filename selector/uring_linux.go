@@ -77,13 +77,15 @@ type uringSend struct {
 	buf   []byte
 	token Token
 	gen   uint64
+	fd    int32
 }
 
 type uringRecv struct {
-	fd    int32
-	live  bool
-	gen   uint64
-	token Token
+	fd       int32
+	live     bool
+	stopping bool // StopRecv: cancelled; its chunks still come, then a last -ECANCELED
+	gen      uint64
+	token    Token
 }
 
 type uringReg struct {
@@ -107,6 +109,7 @@ type uringState struct {
 	recvs    []uringRecv // Recvs, by slot
 	recvFree []uint32
 	recvByFd map[int32]uint32
+	sendByFd map[int32]uint32       // the one Send in flight per fd
 	bufs     *rawsys.IoUringBufRing // made by the first Recv
 	handles  int                    // handles not yet destroyed; the ring goes with the last
 	waiting  int                    // Selects inside io_uring_enter
@@ -132,7 +135,7 @@ func newUring() (*Selector, error) {
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
 	}
-	st := &uringState{ring: ring, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}}
+	st := &uringState{ring: ring, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}, sendByFd: map[int32]uint32{}}
 	s, err := st.newHandle()
 	if err != nil {
 		ring.Close()
@@ -348,16 +351,34 @@ func (s *Selector) uringDeregister(fd int) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	polled := st.deregister(int32(fd))
-	if !st.stopRecv(int32(fd)) && !polled {
+	stopped := st.dropRecv(int32(fd))
+	if slot, ok := st.sendByFd[int32(fd)]; ok {
+		// A Send waiting for room would hold the socket (and its buffer)
+		// as long as the peer does not read: cancel it. Its completion
+		// (-ECANCELED, or what it managed) hands the buffer back.
+		if sqe := st.sqe(); sqe != nil {
+			sqe.PrepCancel(internalUserData(kindSend, slot, st.sends[slot].gen), 0)
+			sqe.UserData = internalUserData(kindCancel, slot, 0)
+		}
+		stopped = true
+	}
+	if !stopped && !polled {
 		return opError("deregister", fd, notRegistered(fd))
 	}
-	st.kick()
+	// Submit now, whatever is queued: an SQE names its fd by number, read
+	// when the kernel takes the SQE, and the caller closes fd next; its
+	// number must not be looked up after that, when it may be another
+	// file's.
+	if st.queued.Load() {
+		st.submit()
+	}
 	return nil
 }
 
-// stopRecv cancels fd's Recv, if it has one; completions still in the ring
-// for it are dropped (their buffers given back). Caller holds mu.
-func (st *uringState) stopRecv(fd int32) bool {
+// dropRecv cancels fd's Recv, if it has one, for Deregister: completions
+// still in the ring for it are dropped (their buffers given back). Caller
+// holds mu.
+func (st *uringState) dropRecv(fd int32) bool {
 	slot, ok := st.recvByFd[fd]
 	if !ok {
 		return false
@@ -386,6 +407,11 @@ func (s *Selector) uringSend(fd int, t Token, p []byte) error {
 	st := s.ur.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if _, busy := st.sendByFd[int32(fd)]; busy {
+		// The kernel does not order two sends on one socket (each waits
+		// for room on its own): one at a time keeps the stream in order.
+		return opError("send", fd, syscall.EBUSY)
+	}
 	var slot uint32
 	if n := len(st.sendFree); n > 0 {
 		slot = st.sendFree[n-1]
@@ -403,8 +429,13 @@ func (s *Selector) uringSend(fd int, t Token, p []byte) error {
 		return opError("send", fd, syscall.EAGAIN)
 	}
 	sd := &st.sends[slot]
-	sd.buf, sd.token = p, t
-	sqe.PrepSend(fd, p, unix.MSG_NOSIGNAL) // no SIGPIPE for a peer gone: EPIPE in Res
+	sd.buf, sd.token, sd.fd = p, t, int32(fd)
+	st.sendByFd[int32(fd)] = slot
+	// MSG_WAITALL: the kernel sends all of p, waiting for room as long as
+	// it takes (io_send in io_uring/net.c retries a short send then), so a
+	// completion is the whole buffer or an error. MSG_NOSIGNAL: a peer gone
+	// is EPIPE in Res, never a SIGPIPE.
+	sqe.PrepSend(fd, p, unix.MSG_NOSIGNAL|unix.MSG_WAITALL)
 	sqe.UserData = internalUserData(kindSend, slot, sd.gen)
 	st.kick()
 	return nil
@@ -441,6 +472,36 @@ func (s *Selector) uringRecv(fd int, t Token) error {
 	r.fd, r.live, r.token = int32(fd), true, t
 	st.recvByFd[int32(fd)] = slot
 	st.armRecv(slot)
+	st.kick()
+	return nil
+}
+
+// uringStopRecv cancels fd's Recv for flow control: what it has received
+// is still reported, and its last completion (More false) says it has
+// stopped.
+func (s *Selector) uringStopRecv(fd int) error {
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	slot, ok := st.recvByFd[int32(fd)]
+	if !ok {
+		return opError("stop recv", fd, syscall.ENOENT)
+	}
+	r := &st.recvs[slot]
+	if r.stopping {
+		return nil
+	}
+	sqe := st.sqe()
+	if sqe == nil {
+		return opError("stop recv", fd, syscall.EAGAIN)
+	}
+	sqe.PrepCancel(internalUserData(kindRecv, slot, r.gen), 0)
+	sqe.UserData = internalUserData(kindCancel, slot, 0)
+	r.stopping = true
 	st.kick()
 	return nil
 }
@@ -687,6 +748,7 @@ func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
 		sd := &st.sends[slot]
 		*c = Completion{Token: sd.token, Op: OpSend, Res: int(res), Buf: sd.buf}
 		sd.buf = nil // the caller's again
+		delete(st.sendByFd, sd.fd)
 		sd.gen = (sd.gen + 1) & udGenMask
 		st.sendFree = append(st.sendFree, slot)
 	case kindRecv:
@@ -709,26 +771,39 @@ func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, 
 		return true
 	}
 	r := &st.recvs[slot]
-	// Out of buffers (they come back at the next Select or Clear), the
-	// submitting thread's exit (-ECANCELED), or a multishot the kernel
-	// ended with data (a full CQ ring): the receive goes on, armed again.
-	rearm := res == -int32(syscall.ENOBUFS) || res == -int32(syscall.ECANCELED) || res > 0 && !cqe.More()
-	if res > 0 || !rearm { // a completion for the caller: data, end of file, an error
+	more := cqe.More()
+	var rearm, ended bool
+	switch {
+	case r.stopping:
+		ended = !more // StopRecv's cancel, end of file or an error ended it
+		if res == -int32(syscall.ENOBUFS) {
+			res = -int32(syscall.ECANCELED) // out of buffers while stopping: stopped all the same
+		}
+	case res == -int32(syscall.ENOBUFS) || res == -int32(syscall.ECANCELED) || res > 0 && !more:
+		// Out of buffers (they come back at the next Select or Clear), the
+		// submitting thread's exit (-ECANCELED), or a multishot the kernel
+		// ended with data (a full CQ ring): the receive goes on, armed
+		// again.
+		rearm = true
+	case res <= 0:
+		ended = true // end of file, or an error
+	}
+	if res > 0 || ended { // a completion for the caller
 		c := ev.completion()
 		if c == nil {
 			return false // no room: the completion stays in the ring, nothing done
 		}
-		*c = Completion{Token: r.token, Op: OpRecv, Res: int(res), More: res > 0}
+		*c = Completion{Token: r.token, Op: OpRecv, Res: int(res), More: !ended}
 		if hasBuf {
 			c.Buf = st.bufs.Buf(bid)[:max(res, 0)]
 			ev.lent.lend(st, bid)
 		}
 	}
-	switch {
-	case rearm:
+	if rearm {
 		st.armRecv(slot)
-	case res <= 0: // end of file, or an error: the receive has ended
-		r.live = false
+	}
+	if ended {
+		r.live, r.stopping = false, false
 		r.gen = (r.gen + 1) & udGenMask
 		delete(st.recvByFd, r.fd)
 		st.recvFree = append(st.recvFree, slot)

@@ -612,3 +612,118 @@ func TestUringSendRecvNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per round trip", n)
 	}
 }
+
+// TestUringSendWholeBufferAndOnePerFd: a send larger than the socket takes
+// completes whole once the peer reads it all (MSG_WAITALL), and a second
+// Send on the fd meanwhile is EBUSY (the kernel would not keep them in
+// order).
+func TestUringSendWholeBufferAndOnePerFd(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	unix.SetsockoptInt(a, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = byte(i % 251)
+	}
+	if err := s.Send(a, 1, big); err != nil {
+		t.Fatal(err)
+	}
+	wantErrno(t, "second Send in flight", s.Send(a, 2, []byte("x")), syscall.EBUSY)
+	ev := NewEvents(4)
+	buf := make([]byte, 64<<10)
+	got, done := 0, false
+	for deadline := time.Now().Add(10 * time.Second); !done || got < len(big); {
+		if time.Now().After(deadline) {
+			t.Fatalf("read %d of %d, completion %v", got, len(big), done)
+		}
+		if n, _ := unix.Read(b, buf); n > 0 {
+			for i, x := range buf[:n] {
+				if x != byte((got+i)%251) {
+					t.Fatalf("byte %d is %d", got+i, x)
+				}
+			}
+			got += n
+		}
+		if err := s.Select(ev, time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ev.Completions() {
+			if c.Op != OpSend || c.Res != len(big) {
+				t.Fatalf("completion %+v: want the whole %d bytes", c, len(big))
+			}
+			done = true
+		}
+	}
+	if err := s.Send(a, 3, []byte("next")); err != nil {
+		t.Fatalf("Send after the completion: %v", err)
+	}
+}
+
+// TestUringStopRecvLosesNothing: StopRecv pauses a receive for flow
+// control; every byte the kernel took is still reported, the last
+// completion says it stopped, and a new Recv gets the rest.
+func TestUringStopRecvLosesNothing(t *testing.T) {
+	s := newUringSelector(t)
+	a, b := uringSocketpair(t)
+	if err := s.Recv(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	wantErrno(t, "StopRecv without a Recv", s.StopRecv(b), syscall.ENOENT)
+	const total = 256 << 10
+	sent := 0
+	msg := make([]byte, 1000)
+	write := func() {
+		for sent < total {
+			k := min(len(msg), total-sent)
+			for i := range msg[:k] {
+				msg[i] = byte((sent + i) % 251)
+			}
+			n, err := unix.Write(b, msg[:k])
+			if err != nil {
+				return // full
+			}
+			sent += n
+		}
+	}
+	ev := NewEvents(4)
+	got, stopped, resumed := 0, false, false
+	for deadline := time.Now().Add(10 * time.Second); got < total; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d bytes (stopped %v, resumed %v)", got, total, stopped, resumed)
+		}
+		write()
+		if err := s.Select(ev, time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ev.Completions() {
+			for i, x := range c.Buf {
+				if x != byte((got+i)%251) {
+					t.Fatalf("byte %d is %d: lost or reordered", got+i, x)
+				}
+			}
+			got += max(c.Res, 0)
+			if !c.More {
+				if !stopped || resumed {
+					t.Fatalf("an end nobody asked for: %+v", c)
+				}
+				if c.Res < 0 && !errors.Is(c.Err(), syscall.ECANCELED) {
+					t.Fatalf("last completion %+v: %v", c, c.Err())
+				}
+				if err := s.Recv(a, 1); err != nil {
+					t.Fatalf("Recv after the stop: %v", err)
+				}
+				resumed = true
+			}
+		}
+		if !stopped && got > total/4 {
+			if err := s.StopRecv(a); err != nil {
+				t.Fatal(err)
+			}
+			wantErrno(t, "Recv while stopping", s.Recv(a, 1), syscall.EEXIST)
+			stopped = true
+		}
+	}
+	if !resumed {
+		t.Fatal("the receive never reported its stop")
+	}
+}

@@ -7,7 +7,12 @@
 // tokens), reads and writes through sock.Conn (rawsys's raw stubs), one
 // reused buffer per connection, nothing allocated per message.
 //
-//	go run ./examples/echo [-addr 127.0.0.1:7007] [-loops N] [-busy-poll 50us] [-stats]
+//	go run ./examples/echo [-addr 127.0.0.1:7007] [-loops N] [-busy-poll 50us] [-stats] [-backend io_uring]
+//
+// With -backend io_uring (where the kernel allows it) connections are
+// served through the rings: sock.Conn.RecvRing and SendRing, so a message
+// costs no read or write system call, only its share of the loop's one
+// io_uring_enter per wake-up.
 //
 // SIGINT or SIGTERM stops it.
 package main
@@ -29,6 +34,7 @@ func main() {
 	loops := flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (one locked OS thread each)")
 	busy := flag.Duration("busy-poll", 0, "spin with zero-timeout Selects this long before blocking")
 	stats := flag.Bool("stats", false, "print messages, bytes and loop latency p50/p99 every second")
+	backend := flag.String("backend", "", "selector backend: epoll or io_uring (io_uring serves through its rings; falls back to epoll where refused); default: RAWPOLL_BACKEND, else epoll")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until stopped")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -46,12 +52,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "echo: -addr %q: want an IPv4 address:port\n", *addr)
 		os.Exit(2)
 	}
-	srv, err := NewServer(Config{Addr: ap.Addr().As4(), Port: int(ap.Port()), Loops: *loops, BusyPoll: *busy, Stats: *stats})
+	srv, err := NewServer(Config{Addr: ap.Addr().As4(), Port: int(ap.Port()), Loops: *loops, BusyPoll: *busy, Stats: *stats, Backend: *backend})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("echo: %d loops on %s:%d (pid %d)\n", *loops, ap.Addr(), srv.Port(), os.Getpid())
+	fmt.Printf("echo: %d loops on %s:%d, %s (pid %d)\n", *loops, ap.Addr(), srv.Port(), srv.Backend(), os.Getpid())
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

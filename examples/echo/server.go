@@ -24,6 +24,11 @@ type Config struct {
 	BufSize  int           // per-connection buffer (default 64 KiB)
 	SndBuf   int           // SO_SNDBUF for accepted sockets (0: the kernel's); tests shrink it to force partial writes
 	Stats    bool          // measure loop latency
+	// Backend is the selector backend to ask for ("" for the default;
+	// see selector.WithBackend). On io_uring, connections are served
+	// through the rings: RecvRing and SendRing, no read or write system
+	// call per message.
+	Backend string
 }
 
 // Server is a TCP echo server: Loops event loops, each with its own
@@ -35,11 +40,15 @@ type Server struct {
 	loops []*loop
 	wg    sync.WaitGroup
 	stop  atomic.Bool
+	ring  bool // the loops serve through io_uring's rings
 }
 
 // Stats are a loop's counters, read by another goroutine.
 type Stats struct {
 	Msgs, Bytes, Accepted, Closed, PartialWrites atomic.Uint64
+	// FlowStops counts ring-mode receives stopped because too much waited
+	// to be sent: the ring-mode counterpart of PartialWrites.
+	FlowStops atomic.Uint64
 	lat                                          histogram
 }
 
@@ -56,7 +65,22 @@ type conn struct {
 	c        sock.Conn
 	buf      []byte // reused for every message, and by the next connection
 	wpos, wn int    // unwritten bytes buf[wpos:wn] after a partial write
+
+	// Ring mode (io_uring): out is in flight (SendRing's), pend collects
+	// what arrives meanwhile; both reused.
+	out, pend []byte
+	sending   bool
+	recvOff   bool // the receive is stopped (flow control) or stopping
+	stopped   bool // ... and its last completion came: RecvRing to resume
+	eof       bool // the peer shut down writing: close once everything is sent
+	closing   bool // closed when the send in flight completes
 }
+
+// Ring-mode flow control: past highWater bytes waiting for a send in
+// flight the receive is stopped (StopRecvRing), so that a peer that sends
+// faster than it reads is held back by TCP, as a blocked write holds it
+// back in readiness mode; it resumes once they are sent.
+const highWater = 256 << 10
 
 type loop struct {
 	srv   *Server
@@ -91,6 +115,19 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Backend names the backend the loops run on, with " (rings)" when they
+// serve through io_uring's rings.
+func (s *Server) Backend() string {
+	if len(s.loops) == 0 {
+		return ""
+	}
+	b := s.loops[0].sel.Backend()
+	if s.ring {
+		b += " (rings)"
+	}
+	return b
+}
+
 // Port is the port every listener is bound to.
 func (s *Server) Port() int { return s.port }
 
@@ -105,10 +142,15 @@ func (s *Server) newLoop() (*loop, error) {
 		ln.Close()
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	sel, err := selector.New()
+	var opts []selector.Option
+	if s.cfg.Backend != "" {
+		opts = append(opts, selector.WithBackend(s.cfg.Backend))
+	}
+	sel, err := selector.New(opts...)
 	if err != nil {
 		return fail("selector", err)
 	}
+	s.ring = sel.Backend() == "io_uring"
 	if err := sel.Register(ln.Fd(), listenerToken, selector.Readable); err != nil {
 		sel.Close()
 		return fail("register listener", err)
@@ -179,7 +221,11 @@ func (l *loop) run() error {
 				l.serve(tok, ev.IsReadClosed() || ev.IsError())
 			}
 		}
-		if measure && events.Len() > 0 {
+		done := events.Completions()
+		for i := range done {
+			l.complete(&done[i])
+		}
+		if measure && events.Len()+len(done) > 0 {
 			l.stats.lat.add(time.Now().UnixNano() - start)
 		}
 	}
@@ -231,7 +277,13 @@ func (l *loop) acceptAll() {
 		} else {
 			c.buf = make([]byte, l.srv.cfg.BufSize)
 		}
-		if err := l.sel.Register(c.c.Fd(), tok, selector.Readable|selector.Writable); err != nil {
+		var err error
+		if l.srv.ring {
+			err = c.c.RecvRing(l.sel, tok)
+		} else {
+			err = l.sel.Register(c.c.Fd(), tok, selector.Readable|selector.Writable)
+		}
+		if err != nil {
 			fmt.Println("echo: register:", err)
 			l.close(tok, c)
 			continue
@@ -309,8 +361,86 @@ func (l *loop) flush(tok selector.Token, c *conn) bool {
 	return true
 }
 
+// complete handles a ring-mode completion: a chunk received, the end of
+// the receive, or the send in flight done.
+func (l *loop) complete(cp *selector.Completion) {
+	c := l.conns.Get(cp.Token)
+	if c == nil || c.closing && cp.Op == selector.OpRecv {
+		return // closed, or closing: nothing more is read
+	}
+	switch cp.Op {
+	case selector.OpRecv:
+		if cp.Res > 0 {
+			l.stats.Msgs.Add(1)
+			l.stats.Bytes.Add(uint64(cp.Res))
+			c.pend = append(c.pend, cp.Buf...) // lent until the next Select: copied
+		}
+		if !cp.More {
+			switch {
+			case cp.Res == 0: // end of file: send what is left, then close
+				c.eof = true
+			case c.recvOff && (cp.Res > 0 || cp.Err() == syscall.ECANCELED):
+				c.stopped = true // StopRecvRing took effect
+			default: // ECONNRESET and friends
+				l.close(cp.Token, c)
+				return
+			}
+		}
+		if c.eof && !c.sending && len(c.pend) == 0 {
+			l.close(cp.Token, c)
+			return
+		}
+		if !c.sending && len(c.pend) > 0 {
+			l.ringSend(cp.Token, c)
+		}
+		if len(c.pend) > highWater && !c.recvOff {
+			c.recvOff = true
+			l.stats.FlowStops.Add(1)
+			if err := c.c.StopRecvRing(l.sel); err != nil {
+				l.close(cp.Token, c)
+			}
+		}
+	case selector.OpSend:
+		c.sending = false
+		c.out = cp.Buf[:0] // ours again
+		switch {
+		case c.closing || cp.Res < 0: // EPIPE, ECONNRESET
+			l.close(cp.Token, c)
+			return
+		case len(c.pend) > 0:
+			l.ringSend(cp.Token, c)
+		case c.eof:
+			l.close(cp.Token, c) // everything sent after the peer's end of file
+			return
+		}
+		if c.stopped && !c.eof && len(c.pend) <= highWater/2 { // drained: read again
+			c.recvOff, c.stopped = false, false
+			if err := c.c.RecvRing(l.sel, cp.Token); err != nil {
+				l.close(cp.Token, c)
+			}
+		}
+	}
+}
+
+// ringSend sends what is pending: the pending buffer goes in flight, and
+// the one that came back collects what arrives next.
+func (l *loop) ringSend(tok selector.Token, c *conn) {
+	c.out, c.pend = c.pend, c.out[:0]
+	c.sending = true
+	if err := c.c.SendRing(l.sel, tok, c.out); err != nil {
+		c.sending = false
+		l.close(tok, c)
+	}
+}
+
 func (l *loop) close(tok selector.Token, c *conn) {
-	l.sel.Deregister(c.c.Fd())
+	if !c.closing {
+		l.sel.Deregister(c.c.Fd()) // on io_uring also ends its receive and cancels a send in flight
+		c.closing = true
+	}
+	if c.sending {
+		return // the kernel owns c.out until its completion: finish then
+	}
 	c.c.Close()
 	if c.buf != nil {
 		l.bufs = append(l.bufs, c.buf)
@@ -322,6 +452,12 @@ func (l *loop) close(tok selector.Token, c *conn) {
 func (l *loop) shutdown() {
 	for tok, c := range l.conns.All() {
 		l.close(tok, c)
+	}
+	// Ring mode: connections with a send in flight wait for its
+	// completion, which no Select will now take; Deregister cancelled the
+	// send, and its request holds the file until the kernel is done.
+	for _, c := range l.conns.All() {
+		c.c.Close()
 	}
 	l.wake.Close()
 	l.sel.Close()
