@@ -2,8 +2,8 @@ package bench
 
 import (
 	"encoding/binary"
-	"runtime"
 	"errors"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"

@@ -49,7 +49,7 @@ type Stats struct {
 	// FlowStops counts ring-mode receives stopped because too much waited
 	// to be sent: the ring-mode counterpart of PartialWrites.
 	FlowStops atomic.Uint64
-	lat                                          histogram
+	lat       histogram
 }
 
 // The loop's own tokens are below 1<<32, which sock.Slab never issues: a
