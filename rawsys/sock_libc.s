@@ -1,4 +1,4 @@
-//go:build darwin || openbsd
+//go:build darwin || (openbsd && (amd64 || arm64))
 
 // Trampolines into libc for the socket calls darwin and OpenBSD share (see
 // kevent_libc.s for the mechanism: symbols imported in sock_$GOOS.go

@@ -1,4 +1,4 @@
-//go:build darwin || dragonfly || freebsd
+//go:build darwin || dragonfly || (freebsd && (amd64 || arm64))
 
 package rawsys
 

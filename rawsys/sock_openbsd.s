@@ -1,3 +1,5 @@
+//go:build amd64 || arm64
+
 // Trampolines for OpenBSD's accept4, recvmmsg and sendmmsg (see
 // sock_libc.s).
 

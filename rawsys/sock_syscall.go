@@ -1,4 +1,4 @@
-//go:build dragonfly || freebsd || netbsd
+//go:build dragonfly || ((freebsd || netbsd) && (amd64 || arm64))
 
 package rawsys
 

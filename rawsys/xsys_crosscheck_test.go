@@ -55,14 +55,28 @@ var notInXSys = map[string]map[string]string{
 	},
 }
 
-// sysNames maps rawsys's per-OS syscall constants to x/sys's names.
+// sysNames maps rawsys's per-OS syscall constants to x/sys's names: the
+// kqueue calls, and the socket calls of sock_syscall.go and sock_$GOOS.go.
 var sysNames = map[string]map[string]string{
-	"freebsd":   {"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "SYS_KQUEUEX", "kqueueCloexecArg": "KQUEUE_CLOEXEC"},
-	"netbsd":    {"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "SYS_KQUEUE1", "kqueueCloexecArg": "O_CLOEXEC"},
-	"dragonfly": {"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "", "kqueueCloexecArg": ""},
+	"freebsd": withSockCalls(map[string]string{"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "SYS_KQUEUEX", "kqueueCloexecArg": "KQUEUE_CLOEXEC",
+		"sysAccept4": "SYS_ACCEPT4"}),
+	"netbsd": withSockCalls(map[string]string{"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "SYS_KQUEUE1", "kqueueCloexecArg": "O_CLOEXEC",
+		"sysPaccept": "SYS_PACCEPT", "sysRecvmmsg": "SYS_RECVMMSG", "sysSendmmsg": "SYS_SENDMMSG"}),
+	"dragonfly": withSockCalls(map[string]string{"sysKqueue": "SYS_KQUEUE", "sysKevent": "SYS_KEVENT", "sysKqueueCloexec": "", "kqueueCloexecArg": "",
+		"sysAccept4": "SYS_ACCEPT4"}),
 	// darwin and OpenBSD go through libc: no numbers.
 	"darwin":  {},
 	"openbsd": {},
+}
+
+// withSockCalls adds the socket calls whose numbers FreeBSD, NetBSD and
+// DragonFly share (rawsys/sock_syscall.go).
+func withSockCalls(m map[string]string) map[string]string {
+	for _, n := range []string{"Read", "Write", "Close", "Recvmsg", "Sendmsg", "Recvfrom", "Getpeername", "Getsockname",
+		"Connect", "Setsockopt", "Getsockopt", "Readv", "Writev", "Sendto", "Shutdown"} {
+		m["sys"+n] = "SYS_" + strings.ToUpper(n)
+	}
+	return m
 }
 
 // unsupported32 are the BSD targets routed to the unsupported selector.

@@ -1,3 +1,5 @@
+//go:build linux || darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
+
 package sock
 
 import "github.com/rawpoll/rawpoll/selector"

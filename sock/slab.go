@@ -66,7 +66,7 @@ func (s *Slab[T]) Alloc() (selector.Token, *T) {
 		s.free = s.entry(i).next
 	} else {
 		total := len(s.pages) * slabPageSize
-		if total >= slabMaxLen {
+		if uint64(total) >= slabMaxLen {
 			panic("sock: Slab full")
 		}
 		s.pages = append(s.pages, make([]slabEntry[T], slabPageSize))

@@ -1,4 +1,4 @@
-//go:build dragonfly || freebsd || linux || netbsd || openbsd
+//go:build dragonfly || linux || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
 
 package sock
 
