@@ -17,7 +17,7 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-idle fuzz soak
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-idle bench-instr fuzz soak
 
 test: lint cross test-amd64 test-arm64 bench-smoke
 	@echo "make test: all passed"
@@ -87,6 +87,21 @@ bench-smoke:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchtime=100x ./bench > $(OUT)/smoke.txt || { cat $(OUT)/smoke.txt; exit 1; }
 	$(GO) run ./bench/cmd/benchgate -allocs-only $(OUT)/smoke.txt
+
+# User-space instructions per hot-path call, counted exactly under valgrind
+# (bench/cmd/instr: callgrind around the measured loop only), as benchmark
+# lines in $(OUT)/instr.txt that benchstat shows by impl. About 5 s.
+# Without valgrind (Debian package valgrind) it prints a SKIP.
+INSTR_BAR  = \#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#
+INSTR_SKIP = echo "$(INSTR_BAR)"; echo "SKIP: instruction counts NOT RUN: $$why"; echo "$(INSTR_BAR)"
+bench-instr:
+	@if ! command -v valgrind >/dev/null 2>&1; then \
+		why="valgrind not found (apt-get install -y valgrind)"; $(INSTR_SKIP); exit 0; \
+	fi; \
+	set -e; mkdir -p $(OUT); \
+	$(GO) build -o $(OUT)/instr ./bench/cmd/instr; \
+	$(OUT)/instr > $(OUT)/instr.txt; \
+	$(GO) tool benchstat -filter '.unit:instructions/op' -col '/impl@(rawsys xsys rawsys-blocking rawsys-at stub syscall)' $(OUT)/instr.txt
 
 # This run against the baseline measured on the development VM
 # (testdata/bench/linux-amd64.txt); different machines show up as
