@@ -289,8 +289,11 @@ func (e *Events) All() iter.Seq[*Event] {
 		if e == nil {
 			return
 		}
-		for i := range e.buf[:e.n] {
-			if !yield((*Event)(&e.buf[i])) {
+		// A local subslice: indexing it needs no bounds check, where
+		// e.buf[i] is checked against len(e.buf) on every event.
+		buf := e.buf[:e.n]
+		for i := range buf {
+			if !yield((*Event)(&buf[i])) {
 				return
 			}
 		}
