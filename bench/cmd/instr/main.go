@@ -7,7 +7,7 @@
 // so that benchstat tabulates them (-col /impl) and benchgate gates them
 // against a baseline (make bench-instr, which make test runs).
 //
-//	instr [-run regexp] [-n1 256] [-n2 768] [-method toggle|totals] [-valgrind valgrind] [-list]
+//	instr [-run regexp] [-n1 N -n2 M] [-method toggle|totals] [-valgrind valgrind] [-list]
 //
 // How it counts (-method toggle, the default): the program runs itself
 // under
@@ -20,22 +20,25 @@
 // per call. For every row the child calls measured(loop, n) with n = n1,
 // n2, n1, n2, where loop runs the row's hot path n times. The count per
 // call is (I(n2) - I(n1)) / (n2 - n1): every fixed cost (the calls into
-// measured and loop, the loop's entry and exit) cancels. The two pairs
+// measured and loop, the loop's entry and exit) cancels, so any n1 < n2
+// give the same count. The two pairs
 // must agree to the instruction, and no profile may show the scheduler,
-// stack growth, a signal, the allocator or the collector at work; a row
-// that fails either check is measured again, and fails on a second
-// disturbance. Other threads (sysmon, the runtime's helpers) are never
-// counted, since they never run main.measured.
+// stack growth, a signal, the allocator, the collector or sysmon taking
+// the P at work; a row that fails either check is measured again, up to 5
+// times. Other threads (sysmon, the runtime's helpers) are never counted,
+// since they never run main.measured.
 //
 // The child runs with GOMAXPROCS=1, GOGC=off and GODEBUG=asyncpreemptoff=1,
-// locked to one OS thread (callgrind follows call stacks per thread), and
-// yields once before every measured call so that sysmon, which preempts a
-// goroutine after 10ms without a reschedule, does not interrupt a run. The
-// runs are short for that reason: n1 and n2 are small multiples of 256, so
-// that runtime work done every 2^k calls (casgstatus samples every 8th
-// status change in the x/sys rows) cancels exactly too. Each loop runs 64
-// times unmeasured first, so one-time costs (stack growth, lazy set-up)
-// fall outside.
+// locked to one OS thread (callgrind follows call stacks per thread). Before
+// a row's measured runs it spins until sysmon has backed off to its 10ms
+// tick (settle), and it yields before every measured call, so that sysmon
+// neither preempts a run (after 10ms without a reschedule) nor inspects
+// the x/sys rows' system calls often. The runs are short for that reason:
+// unless -n1 and -n2 are given, the child picks n1 per row, a multiple of
+// 64 (so that runtime work done every 2^k calls cancels too) for which a
+// run takes about a millisecond under valgrind, and n2 = 3 n1. Each loop
+// runs 64 times unmeasured first, so one-time costs (stack growth, lazy
+// set-up) fall outside, and that run times the loop.
 //
 // -method totals is the naive way, kept for comparison: whole-program
 // instruction totals (callgrind without toggles: every thread, start-up
@@ -60,6 +63,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // row is one measured hot path.
@@ -82,13 +86,14 @@ type row struct {
 var rows []row
 
 func main() {
-	child := flag.String("child", "", "internal: run the rows for these comma-separated iteration counts (under valgrind)")
+	child := flag.String("child", "", `internal: run the rows (under valgrind) for these comma-separated iteration counts, or "auto"`)
 	run := flag.String("run", ".", "run only the rows whose name matches this regexp")
-	n1 := flag.Int("n1", 256, "iterations of the short measured run (a multiple of 256)")
-	n2 := flag.Int("n2", 768, "iterations of the long measured run (a multiple of 256)")
+	n1 := flag.Int("n1", 0, "iterations of the short measured run (default: chosen per row; -method totals: 256)")
+	n2 := flag.Int("n2", 0, "iterations of the long measured run (default: 3 n1; -method totals: 768)")
 	method := flag.String("method", "toggle", "toggle: callgrind around the loop alone (exact); totals: whole-program totals of two processes (for comparison)")
 	vg := flag.String("valgrind", "valgrind", "the valgrind command")
 	list := flag.Bool("list", false, "list the rows and exit")
+	noSettle := flag.Bool("nosettle", false, "internal: with -child, do not wait for sysmon to settle (its spin would count in whole-program totals)")
 	flag.Parse()
 	re, err := regexp.Compile(*run)
 	if err != nil {
@@ -101,6 +106,9 @@ func main() {
 			fmt.Println(r.name)
 		}
 		return
+	case *child == "auto":
+		runChild(os.Stdout, sel, nil, !*noSettle)
+		return
 	case *child != "":
 		var ns []int
 		for _, f := range strings.Split(*child, ",") {
@@ -110,11 +118,14 @@ func main() {
 			}
 			ns = append(ns, n)
 		}
-		runChild(os.Stdout, sel, ns)
+		runChild(os.Stdout, sel, ns, !*noSettle)
 		return
 	}
-	if *n1 <= 0 || *n2 <= *n1 || *n1%256 != 0 || *n2%256 != 0 {
-		fatal(errors.New("need 0 < n1 < n2, both multiples of 256"))
+	if *method == "totals" && *n1 == 0 && *n2 == 0 {
+		*n1, *n2 = 256, 768
+	}
+	if (*n1 != 0 || *n2 != 0) && (*n1 <= 0 || *n2 <= *n1) {
+		fatal(errors.New("need 0 < n1 < n2"))
 	}
 	if len(sel) == 0 {
 		fatal(fmt.Errorf("no rows match %q on %s/%s", *run, runtime.GOOS, runtime.GOARCH))
@@ -169,9 +180,10 @@ func onlyRows(rs []row) string {
 func measured(loop func(int), n int) { loop(n) }
 
 // runChild runs every row: set up, one unmeasured warm-up run, then one
-// measured run per count in ns. For each measured run it prints
-// "run NAME N ALLOCS" to w, in the order of callgrind's dumps.
-func runChild(w io.Writer, sel []row, ns []int) {
+// measured run per count in ns, or, with ns nil, for n1, n2, n1, n2 chosen
+// by autoCount. For each measured run it prints "run NAME N ALLOCS" to w,
+// in the order of callgrind's dumps.
+func runChild(w io.Writer, sel []row, ns []int, wait bool) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
@@ -185,8 +197,17 @@ func runChild(w io.Writer, sel []row, ns []int) {
 	runtime.LockOSThread()
 	for _, r := range sel {
 		loop, cleanup := r.setup()
+		t := time.Now()
 		loop(64)
-		for _, n := range ns {
+		counts := ns
+		if counts == nil {
+			n1 := autoCount(time.Since(t))
+			counts = []int{n1, 3 * n1, n1, 3 * n1}
+		}
+		if wait {
+			settle()
+		}
+		for _, n := range counts {
 			a := allocs()
 			// A fresh time slice: sysmon preempts a goroutine that has run
 			// 10ms without a reschedule.
@@ -197,6 +218,33 @@ func runChild(w io.Writer, sel []row, ns []int) {
 		if cleanup != nil {
 			cleanup()
 		}
+	}
+}
+
+// autoCount is the n1 for a loop that took d for 64 iterations: a multiple
+// of 64, from 64 to 512, for which a run takes about 1ms, so that the
+// longest (3 n1) stays well inside sysmon's 10ms preemption even on a
+// loaded machine.
+func autoCount(d time.Duration) int {
+	k := int(time.Millisecond / max(d, time.Microsecond))
+	return 64 * min(max(k, 1), 8)
+}
+
+// settle spins, without system calls, until sysmon has backed off to its
+// longest tick. sysmon polls every 20µs until 50 polls found nothing to
+// retake or preempt, then doubles its sleep up to 10ms, about 20ms in all;
+// any retake starts it over. At 20µs it inspects nearly every system call
+// an x/sys row makes under valgrind (in Go 1.26 it holds the goroutine's
+// scan bit meanwhile, and takes the P when it sees the same call twice),
+// which costs that row instructions in exitsyscall; at 10ms it seldom does.
+// The spin yields every 2ms, so that sysmon never finds a goroutine
+// running 10ms without a reschedule.
+func settle() {
+	end := time.Now().Add(40 * time.Millisecond)
+	for now := time.Now(); now.Before(end); now = time.Now() {
+		for t := now.Add(2 * time.Millisecond); time.Now().Before(t); {
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -323,17 +371,23 @@ type childRun struct {
 
 // runValgrind runs the child under valgrind with the given tool options
 // and returns its runs.
-func (c *counter) runValgrind(toolArgs []string, sel []row, ns []int) ([]childRun, error) {
+func (c *counter) runValgrind(toolArgs []string, sel []row, ns []int, childArgs ...string) ([]childRun, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	counts := make([]string, len(ns))
-	for i, n := range ns {
-		counts[i] = strconv.Itoa(n)
+	counts := "auto"
+	perRow := 4 // auto: n1, n2, n1, n2
+	if ns != nil {
+		s := make([]string, len(ns))
+		for i, n := range ns {
+			s[i] = strconv.Itoa(n)
+		}
+		counts, perRow = strings.Join(s, ","), len(ns)
 	}
 	args := append([]string{"-q"}, toolArgs...)
-	args = append(args, exe, "-child", strings.Join(counts, ","), "-run", onlyRows(sel))
+	args = append(args, exe, "-child", counts, "-run", onlyRows(sel))
+	args = append(args, childArgs...)
 	cmd := exec.Command(c.vg, args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off", "GODEBUG=asyncpreemptoff=1")
 	cmd.Stderr = os.Stderr
@@ -354,13 +408,23 @@ func (c *counter) runValgrind(toolArgs []string, sel []row, ns []int) ([]childRu
 		}
 		runs = append(runs, childRun{f[1], n, a})
 	}
-	if len(runs) != len(ns)*len(sel) {
-		return nil, fmt.Errorf("child made %d measured runs, want %d", len(runs), len(ns)*len(sel))
+	if len(runs) != perRow*len(sel) {
+		return nil, fmt.Errorf("child made %d measured runs, want %d", len(runs), perRow*len(sel))
 	}
 	for i, r := range sel {
-		for j := range ns {
-			if got := runs[i*len(ns)+j]; got.name != r.name || got.n != ns[j] {
-				return nil, fmt.Errorf("child measured %s %d, want %s %d", got.name, got.n, r.name, ns[j])
+		run := runs[i*perRow : (i+1)*perRow]
+		for j, got := range run {
+			want := 0
+			switch {
+			case ns != nil:
+				want = ns[j]
+			case j >= 2:
+				want = run[j-2].n
+			default:
+				want = got.n
+			}
+			if got.name != r.name || got.n != want || ns == nil && run[1].n <= run[0].n {
+				return nil, fmt.Errorf("child measured %s %d, want %s %d", got.name, got.n, r.name, want)
 			}
 		}
 	}
@@ -376,7 +440,10 @@ func (c *counter) attempt(sel []row) ([]result, map[string]string, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "callgrind.out")
-	ns := []int{c.n1, c.n2, c.n1, c.n2}
+	var ns []int // auto
+	if c.n1 != 0 {
+		ns = []int{c.n1, c.n2, c.n1, c.n2}
+	}
 	runs, err := c.runValgrind([]string{"--tool=callgrind", "--collect-atstart=no",
 		"--toggle-collect=main.measured", "--dump-after=main.measured",
 		"--callgrind-out-file=" + out}, sel, ns)
@@ -401,48 +468,66 @@ func (c *counter) attempt(sel []row) ([]result, map[string]string, error) {
 				}
 			}
 		}
+		run := runs[4*i : 4*i+4]
+		dn := run[1].n - run[0].n
 		d1, d2 := p[1].total-p[0].total, p[3].total-p[2].total
 		if d1 != d2 {
-			why = append(why, fmt.Sprintf("the pairs differ: %d and %d instructions over %d iterations", d1, d2, c.n2-c.n1))
+			why = append(why, fmt.Sprintf("the pairs differ: %d and %d instructions over %d iterations", d1, d2, dn))
 		}
 		if len(why) > 0 {
 			disturbed[r.name] = strings.Join(why, ", ")
 			continue
 		}
-		run := runs[4*i : 4*i+4]
 		a := run[1].allocs + run[3].allocs - run[0].allocs - run[2].allocs
-		ops := float64((c.n2 - c.n1) * max(r.per, 1))
+		ops := float64(dn * max(r.per, 1))
 		res = append(res, result{r.name, float64(d1) / ops, float64(a) / (2 * ops)})
 	}
 	return res, disturbed, nil
 }
 
-// exact measures the rows, measuring disturbed rows once more.
+// attempts is how many times a disturbed row is measured before exact
+// gives up on it.
+const attempts = 5
+
+// gated reports whether benchgate gates a row's impl (rawsys* and stub:
+// rawpoll's code); the others are references.
+func gated(name string) bool {
+	_, impl, _ := strings.Cut(name, "/impl=")
+	return strings.HasPrefix(impl, "rawsys") || impl == "stub"
+}
+
+// exact measures the rows, measuring disturbed rows again, up to attempts
+// times in all. A reference row disturbed every time is left out (with a
+// warning: benchgate shows it as missing but does not gate it); a gated
+// row disturbed every time is an error.
 func (c *counter) exact(sel []row) ([]result, error) {
-	res, disturbed, err := c.attempt(sel)
-	if err != nil || len(disturbed) == 0 {
-		return res, err
-	}
-	var again []row
-	for _, r := range sel {
-		if why, ok := disturbed[r.name]; ok {
-			fmt.Fprintf(os.Stderr, "instr: %s disturbed (%s); measuring it again\n", r.name, why)
-			again = append(again, r)
+	var res []result
+	for try := 1; len(sel) > 0; try++ {
+		got, disturbed, err := c.attempt(sel)
+		if err != nil {
+			return nil, err
 		}
-	}
-	res2, disturbed, err := c.attempt(again)
-	if err != nil {
-		return nil, err
-	}
-	if len(disturbed) > 0 {
-		var msg []string
-		for name, why := range disturbed {
-			msg = append(msg, name+": "+why)
+		res = append(res, got...)
+		var again []row
+		var failed []string
+		for _, r := range sel {
+			why, ok := disturbed[r.name]
+			switch {
+			case !ok:
+			case try < attempts:
+				fmt.Fprintf(os.Stderr, "instr: %s disturbed (%s); measuring it again\n", r.name, why)
+				again = append(again, r)
+			case gated(r.name):
+				failed = append(failed, r.name+": "+why)
+			default:
+				fmt.Fprintf(os.Stderr, "instr: WARNING: %s disturbed %d times (%s); left out\n", r.name, attempts, why)
+			}
 		}
-		sort.Strings(msg)
-		return nil, fmt.Errorf("disturbed twice, no exact count:\n\t%s", strings.Join(msg, "\n\t"))
+		if len(failed) > 0 {
+			return nil, fmt.Errorf("disturbed %d times, no exact count:\n\t%s", attempts, strings.Join(failed, "\n\t"))
+		}
+		sel = again
 	}
-	res = append(res, res2...)
 	sort.SliceStable(res, func(i, j int) bool { return res[i].name < res[j].name })
 	return res, nil
 }
@@ -461,7 +546,7 @@ func (c *counter) totals(sel []row) ([]result, error) {
 		var runs [2]childRun
 		for i, n := range []int{c.n1, c.n2} {
 			out := filepath.Join(dir, fmt.Sprintf("callgrind.%d", i))
-			rs, err := c.runValgrind([]string{"--tool=callgrind", "--callgrind-out-file=" + out}, []row{r}, []int{n})
+			rs, err := c.runValgrind([]string{"--tool=callgrind", "--callgrind-out-file=" + out}, []row{r}, []int{n}, "-nosettle")
 			if err != nil {
 				return nil, err
 			}
@@ -483,7 +568,11 @@ func (c *counter) print(w io.Writer, method string, res []result) {
 	vgv, _ := exec.Command(c.vg, "--version").Output()
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/rawpoll/rawpoll/bench/cmd/instr\n", runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "go: %s\nvalgrind: %s\n", runtime.Version(), strings.TrimSpace(string(vgv)))
-	fmt.Fprintf(w, "counted: %s, (I(%d)-I(%d))/%d, GOMAXPROCS=1 GOGC=off\n", method, c.n2, c.n1, c.n2-c.n1)
+	counts := "n1 per row, n2 = 3 n1"
+	if c.n1 != 0 {
+		counts = fmt.Sprintf("n1 = %d, n2 = %d", c.n1, c.n2)
+	}
+	fmt.Fprintf(w, "counted: %s, (I(n2)-I(n1))/(n2-n1), %s, GOMAXPROCS=1 GOGC=off\n", method, counts)
 	for _, r := range res {
 		fmt.Fprintf(w, "Benchmark%s 1 %s instructions/op %s allocs/op\n", r.name,
 			strconv.FormatFloat(r.instrs, 'f', -1, 64), strconv.FormatFloat(r.allocs, 'f', -1, 64))

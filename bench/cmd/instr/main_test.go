@@ -85,7 +85,7 @@ func TestRowsRun(t *testing.T) {
 	}
 	var out bytes.Buffer
 	sel := selected(regexpAll)
-	runChild(&out, sel, []int{3, 5})
+	runChild(&out, sel, []int{3, 5}, false)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2*len(sel) {
 		t.Fatalf("%d lines for %d rows:\n%s", len(lines), len(sel), out.String())
