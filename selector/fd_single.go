@@ -19,11 +19,12 @@ func dupCloexec(fd int) (int, error) {
 
 // releaseClosed drops a reference and reports whether close was called
 // while it was held, read from the result of the same atomic add (no
-// second load on the hot path). It inlines, and returns constants, so that
-// the caller's test of its result compiles to the branch on the add; the
-// closed case is releasedClosed's.
+// second load on the hot path; as in acquire, the flag is tested on the
+// value the add found, which XADD leaves in its register). It inlines, and
+// returns constants, so that the caller's test of its result compiles to
+// the branch on the add; the closed case is releasedClosed's.
 func (r *fdRef) releaseClosed() bool {
-	if r.state.Add(-refOne)&refClosed != 0 {
+	if (r.state.Add(-refOne)+refOne)&refClosed != 0 {
 		r.releasedClosed()
 		return true
 	}
