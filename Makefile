@@ -22,20 +22,28 @@ export CGO_ENABLED := 0
 test: lint cross test-amd64 test-arm64 bench-smoke bench-instr
 	@echo "make test: all passed"
 
-# Both Linux backends: epoll (default) and poll (-tags rawpoll_forcepoll).
-# The race detector needs cgo on linux/amd64; everything else stays cgo-free.
+# The three Linux backends: epoll (default), poll (-tags rawpoll_forcepoll)
+# and io_uring (RAWPOLL_BACKEND=io_uring: the same suites, unchanged). The
+# race detector needs cgo on linux/amd64; everything else stays cgo-free.
 test-amd64:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -tags rawpoll_forcepoll ./...
+	RAWPOLL_BACKEND=io_uring CGO_ENABLED=1 $(GO) test -race -count=1 ./selector
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags rawpoll_forcepoll ./...
+	RAWPOLL_BACKEND=io_uring $(GO) test -count=1 ./...
 
 # The same suites for real on linux/arm64 under qemu-user. qemu-user has no
-# epoll_pwait2, so the millisecond fallback is what runs there.
+# epoll_pwait2, so the millisecond fallback is what runs there, and no
+# io_uring, so RAWPOLL_BACKEND=io_uring shows the fallback to epoll (the
+# ring-only tests SKIP with the reason).
 test-arm64:
 	@if command -v qemu-aarch64-static >/dev/null 2>&1; then \
 		GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./... && \
-		GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static -tags rawpoll_forcepoll ./...; \
+		GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static -tags rawpoll_forcepoll ./... && \
+		mkdir -p $(OUT) && { RAWPOLL_BACKEND=io_uring GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static \
+			-run 'TestUring|TestNewBackend' -v ./selector > $(OUT)/arm64-uring.txt 2>&1; st=$$?; \
+			grep -E '^(--- |ok|FAIL)|SKIP' $(OUT)/arm64-uring.txt; exit $$st; }; \
 	elif [ -n "$$RAWPOLL_REQUIRE_QEMU" ]; then \
 		echo "FAIL: qemu-aarch64-static not found and RAWPOLL_REQUIRE_QEMU is set"; exit 1; \
 	else \

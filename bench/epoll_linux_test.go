@@ -114,6 +114,7 @@ func BenchmarkEpollWaitEmpty(b *testing.B) {
 			}
 		}
 	})
+	r.run("impl=uring", uringSelectEmpty)
 }
 
 // readyEventfds returns n eventfds whose counters are non-zero, so they stay
@@ -185,6 +186,9 @@ func BenchmarkEpollWaitReady(b *testing.B) {
 				}
 				sink = sum
 			})
+			if n == 1 {
+				r.run("impl=uring", uringSelectOneReady)
+			}
 		})
 	}
 }
@@ -234,6 +238,7 @@ func BenchmarkEpollCtlAddDel(b *testing.B) {
 			}
 		}
 	})
+	r.run("impl=uring", uringRegisterDeregister)
 }
 
 // BenchmarkEpollCtlMod: change the token and interests of one fd.
@@ -395,6 +400,7 @@ func BenchmarkPingPong(b *testing.B) {
 			return &xsysSide{epfd: epfd, buf: make([]unix.EpollEvent, 4), fd: fd}
 		})
 	})
+	r.run("impl=uring", uringPingPong)
 }
 
 func pingPong(b *testing.B, side func(fd int) pingPonger) {

@@ -24,4 +24,12 @@
 // Event records are read in place: EpollEvent has exactly the kernel's
 // layout for each architecture (12 bytes packed on amd64, 16 on arm64), so
 // a buffer filled by epoll_pwait is decoded without copying.
+//
+// io_uring (Linux) follows the same rules: IoUringSetup and
+// IoUringRegister cannot block; IoUringEnterRaw is for submitting and for
+// GETEVENTS with minComplete 0, IoUringEnter and IoUringEnterTimeout for
+// an enter that waits. IoUring maps the rings and reads and writes them in
+// place (IoUringSqe, IoUringCqe) with the orderings the kernel documents,
+// so a completion already in the ring costs no system call. ProbeIoUring
+// says whether io_uring is usable here and, if not, why (IoUringRefusal).
 package rawsys

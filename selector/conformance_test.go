@@ -61,6 +61,18 @@ var backendExpectations = map[string]expectation{
 		lioErr:                 selector.ErrUnsupportedInterest,
 		hasFd:                  false,
 	},
+	// io_uring: the table of registrations is the selector's own, as on
+	// poll, and a poll request on a regular file completes at once, ready.
+	"io_uring": {
+		doubleRegister:         syscall.EEXIST,
+		deregisterUnregistered: syscall.ENOENT,
+		reregisterUnregistered: syscall.ENOENT,
+		registerRegularFile:    nil,
+		priorityErr:            nil,
+		aioErr:                 selector.ErrUnsupportedInterest,
+		lioErr:                 selector.ErrUnsupportedInterest,
+		hasFd:                  true,
+	},
 	// kqueue: EV_ADD on a registered filter modifies it, and EV_DELETE of
 	// a filter that is not there (ENOENT) is tolerated, as in mio.
 	"kqueue": {

@@ -26,11 +26,27 @@ const maxEvents = rawsys.MaxEpollEvents
 // zero Selector is closed: every method returns ErrClosed (Close, nil)
 // without a system call.
 type Selector struct {
-	ref fdRef
+	ref fdRef        // the epoll instance; on io_uring, this handle's dup of the ring descriptor
+	ur  *uringHandle // non-nil: the io_uring backend (uring_linux.go)
 }
 
-// New creates a Selector (epoll_create1(EPOLL_CLOEXEC)).
-func New() (*Selector, error) {
+// New creates a Selector: epoll (epoll_create1(EPOLL_CLOEXEC)) unless
+// io_uring is asked for, with WithBackend("io_uring") or, when no option
+// names a backend, RAWPOLL_BACKEND=io_uring in the environment. io_uring is
+// used where it can serve (Linux 5.13+ with multishot poll, not refused by
+// seccomp or kernel.io_uring_disabled; see IoUringUnavailable); elsewhere
+// New falls back to epoll, and Backend says which it got. Other backend
+// names mean epoll here.
+func New(opts ...Option) (*Selector, error) {
+	if backendFor(opts, backendFromEnv) == "io_uring" {
+		s, err := newUring()
+		if err == nil {
+			return s, nil
+		}
+		if uringUsable() == nil {
+			return nil, err // usable, but this ring could not be made (EMFILE, ENOMEM)
+		}
+	}
 	fd, errno := rawsys.EpollCreate1(rawsys.EPOLL_CLOEXEC)
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
@@ -44,8 +60,13 @@ func newSelector(fd int) *Selector {
 	return s
 }
 
-// Backend names the kernel mechanism: "epoll".
-func (s *Selector) Backend() string { return "epoll" }
+// Backend names the kernel mechanism: "epoll" or "io_uring".
+func (s *Selector) Backend() string {
+	if s != nil && s.ur != nil {
+		return "io_uring"
+	}
+	return "epoll"
+}
 
 // Fd returns the epoll descriptor, or -1 after Close. It stays owned by the
 // Selector: do not close it.
@@ -65,6 +86,9 @@ func (s *Selector) Fd() int {
 func (s *Selector) Close() error {
 	if s == nil {
 		return nil
+	}
+	if s.ur != nil {
+		return s.ref.closeWaking(s.ur.wakeBlocked)
 	}
 	return s.ref.closeWaking(s.wakeBlocked)
 }
@@ -129,6 +153,9 @@ func dropCloseWakes(buf []sysEvent, n int) int {
 // new descriptor with FD_CLOEXEC (fcntl F_DUPFD_CLOEXEC). Registrations made
 // through either are seen by both; each must be closed.
 func (s *Selector) TryClone() (*Selector, error) {
+	if s != nil && s.ur != nil {
+		return s.uringClone()
+	}
 	if s == nil || !s.ref.acquire() {
 		return nil, ErrClosed
 	}
@@ -188,6 +215,9 @@ func (s *Selector) Deregister(fd int) error {
 	if badFd(fd) {
 		return opError("deregister", fd, syscall.EBADF)
 	}
+	if s.ur != nil {
+		return s.uringDeregister(fd)
+	}
 	if !s.ref.acquire() {
 		return ErrClosed
 	}
@@ -210,6 +240,12 @@ func (s *Selector) ctl(op int, name string, fd int, t Token, in Interest) error 
 	if err != nil {
 		return err
 	}
+	if s.ur != nil {
+		if op == rawsys.EPOLL_CTL_ADD {
+			return s.uringRegister(fd, t, in)
+		}
+		return s.uringReregister(fd, t, in)
+	}
 	if !s.ref.acquire() {
 		return ErrClosed
 	}
@@ -230,12 +266,61 @@ func (s *Selector) closed() bool { return s == nil || s.ref.isClosed() }
 // registerWaker registers a Waker's eventfd like any readable fd.
 func (s *Selector) registerWaker(fd int, t Token) error { return s.Register(fd, t, Readable) }
 
-// deregisterWaker removes a Waker's eventfd, if the Selector is still open.
+// deregisterWaker removes a Waker's eventfd, if the Selector is still open
+// (on io_uring, while any clone keeps the ring).
 func (s *Selector) deregisterWaker(fd int) {
+	if s.ur != nil {
+		s.uringDeregisterWaker(fd)
+		return
+	}
 	if s.ref.acquire() {
 		rawsys.EpollCtl(s.ref.fd, rawsys.EPOLL_CTL_DEL, fd, nil)
 		s.ref.release()
 	}
+}
+
+// Send queues a send of p on fd through an io_uring Selector's submission
+// ring (IORING_OP_SEND with MSG_NOSIGNAL): it goes to the kernel with the
+// next Select's io_uring_enter (at once while a Select waits), so an event
+// loop that sends what it has just read pays no system call of its own
+// for it. The kernel owns p from here until Select reports the
+// Completion (OpSend, token t, p back in Buf): do not modify or reuse p
+// before. The completion says how much was sent: a stream socket may take
+// less than all of p (send the rest), and an error (EPIPE, ECONNRESET) is
+// its negative Res. On other backends Send returns ErrRingOnly.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("send", fd, syscall.EBADF)
+	}
+	if s.ur == nil {
+		return ErrRingOnly
+	}
+	return s.uringSend(fd, t, p)
+}
+
+// Recv starts receiving from socket fd through an io_uring Selector's
+// rings: a multishot IORING_OP_RECV into buffers of the Selector's own
+// provided-buffer ring (Linux 6.0+). Every chunk that arrives is reported
+// by Select as a Completion (OpRecv, token t) whose Buf is a view of a
+// ring buffer, lent until the next Select or Clear on those Events; the
+// receive goes on (More) until end of file (Res 0) or an error, and
+// Deregister(fd) stops it. fd need not be registered for readiness. One
+// Recv per fd (EEXIST for a second). On other backends Recv returns
+// ErrRingOnly.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	if badFd(fd) {
+		return opError("recv", fd, syscall.EBADF)
+	}
+	if s.ur == nil {
+		return ErrRingOnly
+	}
+	return s.uringRecv(fd, t)
 }
 
 // WouldBlock tells the selector that fd is drained in the directions in:
@@ -269,6 +354,10 @@ func (s *Selector) WouldBlock(fd int, in Interest) error {
 func (s *Selector) SetBusyPoll(usecs uint32, budget uint16, prefer bool) error {
 	if s == nil || !s.ref.acquire() {
 		return ErrClosed
+	}
+	if s.ur != nil {
+		s.ref.release()
+		return &OpError{Op: "set busy poll", Fd: s.ref.fd, Err: ErrBusyPollUnsupported}
 	}
 	p := rawsys.EpollParams{BusyPollUsecs: usecs, BusyPollBudget: budget}
 	if prefer {
@@ -314,11 +403,12 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	// The poll an event loop makes between bursts, and the path make
 	// bench-instr counts (EpollWaitEmpty/impl=rawsys): one raw stub inside
 	// the reference, no scheduler call. Waits, bad arguments and a closed
-	// Selector are selectSlow's. buf is read before the acquire, after
-	// whose atomic add the compiler would read ev.buf and check its bounds
-	// again; each inlined call shares its line with other code, which
-	// keeps the inliner's position-marking NOP out of the path.
-	if ev == nil || s == nil || timeout != 0 {
+	// Selector are selectSlow's, and so is io_uring (uringSelect). buf is
+	// read before the acquire, after whose atomic add the compiler would
+	// read ev.buf and check its bounds again; each inlined call shares its
+	// line with other code, which keeps the inliner's position-marking NOP
+	// out of the path.
+	if ev == nil || s == nil || timeout != 0 || s.ur != nil {
 		return s.selectSlow(ev, timeout)
 	}
 	buf := ev.buf
@@ -352,6 +442,9 @@ func (s *Selector) selectSlow(ev *Events, timeout time.Duration) error {
 	if ev == nil || len(ev.buf) == 0 {
 		ev.Clear()
 		return ErrNoCapacity
+	}
+	if s != nil && s.ur != nil {
+		return s.uringSelect(ev, timeout)
 	}
 	if s == nil || timeout == 0 || !s.ref.acquire() {
 		// A zero timeout comes here only when Select's acquire failed.

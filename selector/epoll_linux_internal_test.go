@@ -49,7 +49,7 @@ func TestMillisecondFallback(t *testing.T) {
 	saved := pwait2.Load()
 	pwait2.Store(pwait2No)
 	defer pwait2.Store(saved)
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestPwait2Probe(t *testing.T) {
 	saved := pwait2.Load()
 	pwait2.Store(pwait2Unknown)
 	defer pwait2.Store(saved)
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPwait2Probe(t *testing.T) {
 // TestWakeWithFullCounter: an eventfd counter at its maximum (2^64-2) makes
 // write(2) fail with EAGAIN; Wake must still succeed and produce an event.
 func TestWakeWithFullCounter(t *testing.T) {
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestWakeWithFullCounter(t *testing.T) {
 // TestCloseDefersWhileInUse: Close during a call leaves the descriptor open
 // until the call releases it, and exactly one close happens.
 func TestCloseDefersWhileInUse(t *testing.T) {
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestAccessorTable(t *testing.T) {
 // TestSetBusyPoll sets busy-poll parameters through the Selector and reads
 // them back with EPIOCGPARAMS.
 func TestSetBusyPoll(t *testing.T) {
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestSetBusyPoll(t *testing.T) {
 // it. Before the fix the clone got Event{token: 0, readable} from every
 // Select until the release.
 func TestCloseWakeNotSeenByCloneWhileInFlight(t *testing.T) {
-	s, err := New()
+	s, err := New(WithBackend("epoll"))
 	if err != nil {
 		t.Fatal(err)
 	}

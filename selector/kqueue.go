@@ -31,7 +31,7 @@ type Selector struct {
 // New creates a Selector (kqueue(2), then FD_CLOEXEC; NetBSD's kqueue1
 // sets it atomically). Elsewhere a fork in another thread between the two
 // calls could inherit the descriptor, as with Go's own netpoller.
-func New() (*Selector, error) {
+func New(opts ...Option) (*Selector, error) {
 	fd, errno := rawsys.Kqueue()
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
@@ -352,3 +352,19 @@ func (e *Event) details() string {
 // identifiers are their own namespace, apart from fds, and events are told
 // apart by token, never by ident 0.
 var userIdent atomic.Uint64
+
+// Send returns ErrRingOnly: sends through the ring need io_uring.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}
+
+// Recv returns ErrRingOnly: receives through the ring need io_uring.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}

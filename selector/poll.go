@@ -113,7 +113,7 @@ type pollWaiter struct {
 
 // New creates a poll-based Selector, with the eventfd
 // (EFD_CLOEXEC|EFD_NONBLOCK) its first Select waits on.
-func New() (*Selector, error) {
+func New(opts ...Option) (*Selector, error) {
 	st := &pollState{index: map[int32]int{}, handles: 1}
 	w, errno := newPollWaiter()
 	if errno != 0 {
@@ -707,4 +707,20 @@ var pollFlagNames = []flagName{
 
 func (e *Event) details() string {
 	return "PollEvent{revents: " + flagNames(uint64(e.revents), pollFlagNames) + "}"
+}
+
+// Send returns ErrRingOnly: sends through the ring need io_uring.
+func (s *Selector) Send(fd int, t Token, p []byte) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
+}
+
+// Recv returns ErrRingOnly: receives through the ring need io_uring.
+func (s *Selector) Recv(fd int, t Token) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return ErrRingOnly
 }

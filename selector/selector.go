@@ -150,6 +150,21 @@ const (
 	allInterests = Readable | Writable | Priority | AIO | LIO
 )
 
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	backend string
+}
+
+// WithBackend asks New for a backend by name: "epoll", "io_uring",
+// "kqueue" or "poll". A backend this build or this kernel does not have
+// gives the platform's default instead (on Linux, io_uring falls back to
+// epoll where it is missing or refused); Backend says which one New chose.
+// Without this option, New reads RAWPOLL_BACKEND from the environment on
+// Linux, so that a whole program or test suite can run on io_uring.
+func WithBackend(name string) Option { return func(c *config) { c.backend = name } }
+
 // checkDefined rejects Interest 0 and bits outside the defined interests,
 // the check every backend makes before its own.
 func checkDefined(in Interest) error {
@@ -247,6 +262,12 @@ func opError(op string, fd int, errno syscall.Errno) error {
 type Events struct {
 	buf []sysEvent
 	n   int
+	// Completions of Sends and Recvs on io_uring (Completions), made on
+	// first use; and the receive buffers they lend, given back to the ring
+	// at the next Select or Clear.
+	done []Completion
+	nd   int
+	lent bufLoans
 }
 
 // NewEvents returns an Events buffer for up to capacity events. A capacity
@@ -303,9 +324,63 @@ func (e *Events) All() iter.Seq[*Event] {
 // Clear forgets the events of the last Select; Len becomes 0.
 func (e *Events) Clear() {
 	if e != nil {
-		e.n = 0
+		e.n, e.nd = 0, 0
+		e.lent.giveBack()
 	}
 }
+
+// Completions returns the completions of Sends and Recvs the last Select
+// stored (io_uring only; empty elsewhere), valid until the next Select or
+// Clear on these Events.
+func (e *Events) Completions() []Completion {
+	if e == nil {
+		return nil
+	}
+	return e.done[:e.nd]
+}
+
+// Op is the operation a Completion completes.
+type Op uint8
+
+const (
+	// OpSend completes a Send.
+	OpSend Op = 1 + iota
+	// OpRecv is a chunk received by a Recv.
+	OpRecv
+)
+
+// Completion is the result of a Send or of a Recv that the kernel carried
+// out through an io_uring Selector's rings, as Select reports it.
+type Completion struct {
+	Token Token // the token given to Send or Recv
+	Op    Op
+	// Res is the number of bytes sent or received, or -errno (see Err).
+	// A Send may complete short: send the rest (Buf[Res:]) again. On a
+	// Recv, 0 is end of file.
+	Res int
+	// Buf, for OpSend, is the buffer given to Send, handed back: it is the
+	// caller's again. For OpRecv it is the data received, a view of a
+	// buffer of the Selector's ring, valid until the next Select or Clear
+	// on these Events, which give it back to the kernel: copy what must
+	// live longer.
+	Buf []byte
+	// More, for OpRecv: the receive goes on and more chunks will come.
+	// False: it has ended (end of file or an error); Recv again to resume.
+	More bool
+}
+
+// Err returns the error of a completion with a negative Res (a
+// syscall.Errno: EPIPE, ECONNRESET, ...), or nil.
+func (c *Completion) Err() error {
+	if c.Res >= 0 {
+		return nil
+	}
+	return syscall.Errno(-c.Res)
+}
+
+// ErrRingOnly is returned by Send and Recv on a Selector whose backend is
+// not io_uring: they go through its rings. It matches errors.ErrUnsupported.
+var ErrRingOnly = fmt.Errorf("selector: Send and Recv need the io_uring backend: %w", errors.ErrUnsupported)
 
 // Event is one readiness event: a view over the kernel's own record in an
 // Events buffer, decoded by its methods without copying.

@@ -22,8 +22,8 @@ const maxEvents = 1<<31 - 1
 // Selector is unavailable on this platform.
 type Selector struct{}
 
-// New returns ErrUnsupportedPlatform.
-func New() (*Selector, error) { return nil, ErrUnsupportedPlatform }
+// New returns ErrUnsupportedPlatform; opts are ignored.
+func New(opts ...Option) (*Selector, error) { return nil, ErrUnsupportedPlatform }
 
 // Backend returns "none".
 func (s *Selector) Backend() string { return "none" }
@@ -48,6 +48,12 @@ func (s *Selector) Deregister(fd int) error { return ErrClosed }
 
 // WouldBlock returns ErrClosed.
 func (s *Selector) WouldBlock(fd int, in Interest) error { return ErrClosed }
+
+// Send returns ErrClosed.
+func (s *Selector) Send(fd int, t Token, p []byte) error { return ErrClosed }
+
+// Recv returns ErrClosed.
+func (s *Selector) Recv(fd int, t Token) error { return ErrClosed }
 
 // Select returns ErrClosed.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error { return ErrClosed }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command idlerate counts the Selects per second of an event loop over
 // idle loopback TCP connections registered Readable|Writable, the figure
 // that showed poll's old re-arm of every interest: the loop reads on every

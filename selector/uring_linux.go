@@ -1,0 +1,811 @@
+//go:build linux && !rawpoll_forcepoll
+
+package selector
+
+// The io_uring backend: each registration is a multishot
+// IORING_OP_POLL_ADD (Linux 5.13+), and Select reads readiness from the
+// completion ring, a kernel buffer mapped into the process, so a Select
+// that finds completions waiting makes no system call. Registration
+// changes are queued in the submission ring and submitted by the next
+// Select's single io_uring_enter, or at once when a Select is waiting in
+// the kernel. It is chosen at run time (WithBackend, RAWPOLL_BACKEND) and
+// falls back to epoll where io_uring is missing or refused.
+//
+// A completion names its registration by user data: slot and generation.
+// Deregister and Reregister move the generation on, so a completion of a
+// registration since removed or changed is recognised and dropped; tokens
+// stay the caller's, any 64-bit value, the same on two descriptors if it
+// likes.
+//
+// Clones share one ring; each has a descriptor of its own (a dup of the
+// ring's) for Fd and for its waits. Close of one wakes the Selects blocked
+// on it with a NOP completion (io_uring wakes every waiter on a new
+// completion, io_cqring_wake in io_uring/io_uring.h); the Selects of the
+// others take the NOP, which carries no event, and wait again.
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rawpoll/rawpoll/rawsys"
+)
+
+// Ring sizes (variables for the tests that overflow a small ring).
+var (
+	uringSQEntries uint32 = 256  // registration changes between two enters
+	uringCQEntries uint32 = 4096 // completions between two reaps; more overflow, nothing lost (NODROP)
+)
+
+const (
+	// User data. A registration's: bit 63 clear, the generation in bits
+	// 24-62, the slot in bits 0-23. Internal requests': bit 63 set, the
+	// kind in bits 56-62, the generation's low 32 bits in 24-55, the slot.
+	udSlotBits   = 24
+	udSlotMask   = 1<<udSlotBits - 1
+	udInternal   = 1 << 63
+	udKindShift  = 56
+	udGenMask    = 1<<(63-udSlotBits) - 1
+	uringMaxRegs = udSlotMask + 1
+
+	kindWake   = 1 // a NOP that wakes the waiting Selects
+	kindRemove = 2 // the POLL_REMOVE of a Deregister
+	kindUpdate = 3 // the in-place POLL_REMOVE update of a Reregister
+	kindSend   = 4 // a Send
+	kindRecv   = 5 // a Recv (multishot, into the buffer ring)
+	kindCancel = 6 // the cancel of a Recv, by Deregister
+
+	// The buffer ring Recv takes from: made at the first Recv.
+	uringBufGroup = 0
+	uringBufCount = 1024
+	uringBufSize  = 4096
+)
+
+func regUserData(slot uint32, gen uint64) uint64 { return gen<<udSlotBits | uint64(slot) }
+
+func internalUserData(kind uint64, slot uint32, gen uint64) uint64 {
+	return udInternal | kind<<udKindShift | (gen&(1<<32-1))<<udSlotBits | uint64(slot)
+}
+
+// uringSend keeps a Send's buffer reachable (the kernel reads it by
+// address) until its completion hands it back.
+type uringSend struct {
+	buf   []byte
+	token Token
+	gen   uint64
+}
+
+type uringRecv struct {
+	fd    int32
+	live  bool
+	gen   uint64
+	token Token
+}
+
+type uringReg struct {
+	fd     int32
+	live   bool
+	armed  bool // a multishot poll with this generation's user data is in flight or queued
+	gen    uint64
+	token  Token
+	events uint32 // the poll mask asked for
+}
+
+// uringState is what a Selector and its clones share.
+type uringState struct {
+	mu       sync.Mutex
+	ring     *rawsys.IoUring // nil once the last handle is gone
+	regs     []uringReg
+	free     []uint32
+	byFd     map[int32]uint32
+	sends    []uringSend // Sends in flight, by slot
+	sendFree []uint32
+	recvs    []uringRecv // Recvs, by slot
+	recvFree []uint32
+	recvByFd map[int32]uint32
+	bufs     *rawsys.IoUringBufRing // made by the first Recv
+	handles  int                    // handles not yet destroyed; the ring goes with the last
+	waiting  int                    // Selects inside io_uring_enter
+	wakes    int                    // wake NOPs submitted and not yet reaped
+	queued   atomic.Bool            // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
+}
+
+// uringSelects is the state a handle keeps about its own Selects, under
+// the shared mu.
+type uringHandle struct {
+	st      *uringState
+	waiting int // this handle's Selects inside io_uring_enter
+}
+
+// newUring sets up a ring and returns a Selector on it, or the refusal
+// that sends New to epoll.
+func newUring() (*Selector, error) {
+	if err := uringUsable(); err != nil {
+		return nil, err
+	}
+	p := rawsys.IoUringParams{Flags: rawsys.IORING_SETUP_CQSIZE | rawsys.IORING_SETUP_CLAMP, CqEntries: uringCQEntries}
+	ring, errno := rawsys.NewIoUring(uringSQEntries, &p)
+	if errno != 0 {
+		return nil, opError("new", -1, errno)
+	}
+	st := &uringState{ring: ring, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}}
+	s, err := st.newHandle()
+	if err != nil {
+		ring.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newHandle makes a Selector on st, with a dup of the ring's descriptor
+// (F_DUPFD_CLOEXEC).
+func (st *uringState) newHandle() (*Selector, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ring == nil {
+		return nil, ErrClosed
+	}
+	fd, err := dupCloexec(st.ring.Fd())
+	if err != nil {
+		return nil, err
+	}
+	h := &uringHandle{st: st}
+	s := &Selector{ur: h}
+	s.ref.init(fd)
+	s.ref.hook = h.gone
+	st.handles++
+	return s, nil
+}
+
+// gone runs when a handle's descriptor is closed for good (no call holds
+// it): the last one takes the ring with it.
+func (h *uringHandle) gone() {
+	st := h.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.handles--; st.handles == 0 && st.ring != nil {
+		st.ring.Close() // the kernel cancels every request: the files are released
+		st.ring = nil
+		if st.bufs != nil {
+			st.bufs.Close() // after the ring: nothing can take a buffer any more
+			st.bufs = nil
+		}
+		st.sends = nil // the kernel has let go of every buffer
+	}
+}
+
+// wakeBlocked is Close's wake-up for a handle with Selects blocked in the
+// kernel: one NOP completion wakes every waiter of the ring; those of this
+// handle see it closed. The caller holds a reference on the handle.
+func (h *uringHandle) wakeBlocked() {
+	st := h.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if h.waiting > 0 && st.ring != nil {
+		st.queueWake()
+		st.submit()
+	}
+}
+
+func (st *uringState) queueWake() {
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepNop()
+		sqe.UserData = internalUserData(kindWake, 0, 0)
+		st.wakes++
+	}
+}
+
+// sqe returns a free submission entry, submitting what is queued when the
+// ring is full. Caller holds mu.
+func (st *uringState) sqe() *rawsys.IoUringSqe {
+	if sqe := st.ring.GetSqe(); sqe != nil {
+		st.queued.Store(true)
+		return sqe
+	}
+	st.submit()
+	sqe := st.ring.GetSqe()
+	if sqe != nil {
+		st.queued.Store(true)
+	}
+	return sqe
+}
+
+// submit hands what is queued to the kernel: io_uring_enter without
+// waiting, which cannot block (IoUringEnterRaw). Caller holds mu.
+func (st *uringState) submit() syscall.Errno {
+	st.queued.Store(false)
+	for {
+		_, errno := st.ring.Submit()
+		if errno != syscall.EINTR {
+			return errno
+		}
+	}
+}
+
+// enterNoWait submits what is queued and runs this thread's pending
+// completion work, without waiting (GETEVENTS with min_complete 0 cannot
+// block). Caller holds mu.
+func (st *uringState) enterNoWait() {
+	toSubmit := st.ring.FlushSq()
+	st.queued.Store(false)
+	for {
+		_, errno := rawsys.IoUringEnterRaw(st.ring.Fd(), toSubmit, 0, rawsys.IORING_ENTER_GETEVENTS, nil, 0)
+		if errno != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// kick submits now if a Select is waiting in the kernel (it would not see
+// the change until it wakes); otherwise the next Select's enter submits.
+func (st *uringState) kick() {
+	if st.waiting > 0 && st.queued.Load() {
+		st.submit()
+	}
+}
+
+func uringMask(in Interest) uint32 {
+	var m uint32
+	if in&Readable != 0 {
+		m |= rawsys.POLLIN | rawsys.POLLRDHUP
+	}
+	if in&Writable != 0 {
+		m |= rawsys.POLLOUT
+	}
+	if in&Priority != 0 {
+		m |= rawsys.POLLPRI
+	}
+	return m
+}
+
+// arm queues the multishot poll of a slot. Caller holds mu.
+func (st *uringState) arm(slot uint32) {
+	r := &st.regs[slot]
+	sqe := st.sqe()
+	if sqe == nil {
+		return // cannot happen: submit frees the whole ring; stays unarmed
+	}
+	sqe.PrepPollAdd(int(r.fd), r.events, rawsys.IORING_POLL_ADD_MULTI)
+	sqe.UserData = regUserData(slot, r.gen)
+	r.armed = true
+}
+
+func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
+	// The kernel would fail the poll of a closed fd only in its
+	// completion; check now, as epoll_ctl does (F_GETFD cannot block).
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return &OpError{Op: "register", Fd: fd, Err: err}
+	}
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, dup := st.byFd[int32(fd)]; dup {
+		return opError("register", fd, syscall.EEXIST)
+	}
+	var slot uint32
+	if n := len(st.free); n > 0 {
+		slot = st.free[n-1]
+		st.free = st.free[:n-1]
+	} else {
+		if len(st.regs) == uringMaxRegs {
+			return opError("register", fd, syscall.ENOSPC)
+		}
+		slot = uint32(len(st.regs))
+		st.regs = append(st.regs, uringReg{gen: 1})
+	}
+	r := &st.regs[slot]
+	r.fd, r.live, r.armed, r.token, r.events = int32(fd), true, false, t, uringMask(in)
+	st.byFd[int32(fd)] = slot
+	st.arm(slot)
+	st.kick()
+	return nil
+}
+
+func (s *Selector) uringReregister(fd int, t Token, in Interest) error {
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	slot, ok := st.byFd[int32(fd)]
+	if !ok {
+		return opError("reregister", fd, syscall.ENOENT)
+	}
+	r := &st.regs[slot]
+	old := regUserData(slot, r.gen)
+	r.gen = (r.gen + 1) & udGenMask
+	r.token, r.events = t, uringMask(in)
+	if !r.armed {
+		st.arm(slot)
+	} else if sqe := st.sqe(); sqe != nil {
+		// In place: the poll keeps its place in the file's wait queue and
+		// re-checks readiness with the new mask (io_poll_remove in
+		// io_uring/poll.c re-adds it), so an fd already ready is reported.
+		sqe.PrepPollUpdate(old, regUserData(slot, r.gen), r.events,
+			rawsys.IORING_POLL_UPDATE_EVENTS|rawsys.IORING_POLL_UPDATE_USER_DATA|rawsys.IORING_POLL_ADD_MULTI)
+		sqe.UserData = internalUserData(kindUpdate, slot, r.gen)
+	}
+	st.kick()
+	return nil
+}
+
+func (s *Selector) uringDeregister(fd int) error {
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	polled := st.deregister(int32(fd))
+	if !st.stopRecv(int32(fd)) && !polled {
+		return opError("deregister", fd, syscall.ENOENT)
+	}
+	st.kick()
+	return nil
+}
+
+// stopRecv cancels fd's Recv, if it has one; completions still in the ring
+// for it are dropped (their buffers given back). Caller holds mu.
+func (st *uringState) stopRecv(fd int32) bool {
+	slot, ok := st.recvByFd[fd]
+	if !ok {
+		return false
+	}
+	r := &st.recvs[slot]
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepCancel(internalUserData(kindRecv, slot, r.gen), 0)
+		sqe.UserData = internalUserData(kindCancel, slot, r.gen)
+	}
+	r.live = false
+	r.gen = (r.gen + 1) & udGenMask
+	delete(st.recvByFd, fd)
+	st.recvFree = append(st.recvFree, slot)
+	return true
+}
+
+// uringSend queues a send of p on fd (IORING_OP_SEND, MSG_NOSIGNAL).
+func (s *Selector) uringSend(fd int, t Token, p []byte) error {
+	if len(p) > 1<<30 {
+		return opError("send", fd, syscall.EINVAL)
+	}
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var slot uint32
+	if n := len(st.sendFree); n > 0 {
+		slot = st.sendFree[n-1]
+		st.sendFree = st.sendFree[:n-1]
+	} else {
+		if len(st.sends) == uringMaxRegs {
+			return opError("send", fd, syscall.ENOSPC)
+		}
+		slot = uint32(len(st.sends))
+		st.sends = append(st.sends, uringSend{gen: 1})
+	}
+	sqe := st.sqe()
+	if sqe == nil {
+		st.sendFree = append(st.sendFree, slot)
+		return opError("send", fd, syscall.EAGAIN)
+	}
+	sd := &st.sends[slot]
+	sd.buf, sd.token = p, t
+	sqe.PrepSend(fd, p, unix.MSG_NOSIGNAL) // no SIGPIPE for a peer gone: EPIPE in Res
+	sqe.UserData = internalUserData(kindSend, slot, sd.gen)
+	st.kick()
+	return nil
+}
+
+// uringRecv starts a multishot receive on fd into the buffer ring.
+func (s *Selector) uringRecv(fd int, t Token) error {
+	if !s.ref.acquire() {
+		return ErrClosed
+	}
+	defer s.ref.release()
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, dup := st.recvByFd[int32(fd)]; dup {
+		return opError("recv", fd, syscall.EEXIST)
+	}
+	if st.bufs == nil {
+		b, errno := st.ring.NewBufRing(uringBufGroup, uringBufCount, uringBufSize)
+		if errno != 0 {
+			return opError("recv", fd, errno) // EINVAL before Linux 5.19 (no IORING_REGISTER_PBUF_RING)
+		}
+		st.bufs = b
+	}
+	var slot uint32
+	if n := len(st.recvFree); n > 0 {
+		slot = st.recvFree[n-1]
+		st.recvFree = st.recvFree[:n-1]
+	} else {
+		slot = uint32(len(st.recvs))
+		st.recvs = append(st.recvs, uringRecv{gen: 1})
+	}
+	r := &st.recvs[slot]
+	r.fd, r.live, r.token = int32(fd), true, t
+	st.recvByFd[int32(fd)] = slot
+	st.armRecv(slot)
+	st.kick()
+	return nil
+}
+
+func (st *uringState) armRecv(slot uint32) {
+	r := &st.recvs[slot]
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepRecvProvided(int(r.fd), uringBufGroup, 0, true)
+		sqe.UserData = internalUserData(kindRecv, slot, r.gen)
+	}
+}
+
+// deregister removes fd's registration: its poll is removed (the kernel
+// drops its reference to the file then) and its generation moves on, so
+// completions still in the ring are dropped. Caller holds mu.
+func (st *uringState) deregister(fd int32) bool {
+	slot, ok := st.byFd[fd]
+	if !ok {
+		return false
+	}
+	r := &st.regs[slot]
+	if r.armed {
+		if sqe := st.sqe(); sqe != nil {
+			sqe.PrepPollRemove(regUserData(slot, r.gen))
+			sqe.UserData = internalUserData(kindRemove, slot, r.gen)
+		}
+	}
+	r.gen = (r.gen + 1) & udGenMask
+	if r.gen == 0 {
+		r.gen = 1
+	}
+	r.live, r.armed = false, false
+	delete(st.byFd, fd)
+	st.free = append(st.free, slot)
+	return true
+}
+
+// uringDeregisterWaker removes a Waker's eventfd from the ring even when
+// the Selector it was made with has been closed, while a clone keeps the
+// ring: the poll holds a reference to the eventfd's file.
+func (s *Selector) uringDeregisterWaker(fd int) {
+	st := s.ur.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ring != nil && st.deregister(int32(fd)) && st.queued.Load() {
+		st.submit() // now: the Waker closes its eventfd next
+	}
+}
+
+func (s *Selector) uringClone() (*Selector, error) {
+	if !s.ref.acquire() {
+		return nil, ErrClosed
+	}
+	defer s.ref.release()
+	return s.ur.st.newHandle()
+}
+
+// uringSelect is Select on io_uring. Completions already in the ring are
+// taken without a system call; otherwise one io_uring_enter submits what
+// is queued and waits (GETEVENTS, EXT_ARG with a nanosecond timeout).
+func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
+	if !s.ref.acquire() {
+		ev.n = 0
+		return ErrClosed
+	}
+	defer s.ref.release()
+	h, st := s.ur, s.ur.st
+	ev.nd = 0
+	if len(ev.lent.bids) > 0 {
+		if ev.lent.st == st {
+			st.mu.Lock()
+			st.giveBackLocked(&ev.lent)
+			st.mu.Unlock()
+		} else {
+			ev.lent.giveBack()
+		}
+	}
+	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && !st.ring.CqOverflowPending() {
+		// Nothing to submit, nothing in the ring, nothing in the overflow
+		// list: an empty poll costs three loads of shared memory. (The
+		// ring is mapped while this handle is open, and the ref is held.)
+		ev.n = 0
+		return nil
+	}
+	var deadline int64
+	if timeout > 0 {
+		deadline = deadlineAfter(timeout)
+	}
+	st.mu.Lock()
+	for {
+		if s.ref.isClosed() {
+			st.mu.Unlock()
+			ev.n = 0
+			return ErrClosed
+		}
+		if timeout == 0 && st.queued.Load() || st.ring.CqOverflowPending() {
+			// Queued changes first, so that a registration of a ready fd
+			// is reported by this very Select: the kernel checks readiness
+			// as it arms the poll. GETEVENTS also moves completions from
+			// the kernel's overflow list into the ring (IORING_FEAT_NODROP).
+			st.enterNoWait()
+		}
+		n := st.reap(ev)
+		if n > 0 || ev.nd > 0 || timeout == 0 {
+			if st.queued.Load() { // re-arms made while reaping
+				st.submit()
+			}
+			st.mu.Unlock()
+			ev.n = n
+			return nil
+		}
+		toSubmit := st.ring.FlushSq()
+		st.queued.Store(false)
+		st.waiting++
+		h.waiting++
+		st.mu.Unlock()
+		var errno syscall.Errno
+		if timeout < 0 {
+			_, errno = rawsys.IoUringEnterTimeout(s.ref.fd, toSubmit, 1, rawsys.IORING_ENTER_GETEVENTS, nil)
+		} else {
+			ts := rawsys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
+			_, errno = rawsys.IoUringEnterTimeout(s.ref.fd, toSubmit, 1, rawsys.IORING_ENTER_GETEVENTS, &ts)
+		}
+		st.mu.Lock()
+		st.waiting--
+		h.waiting--
+		switch errno {
+		case 0, syscall.EINTR, syscall.ETIME, syscall.EBUSY:
+			// EBUSY: the overflow list kept the submission back; the loop
+			// flushes it. ETIME: the timeout; a last reap below.
+		default:
+			st.mu.Unlock()
+			ev.n = 0
+			return opError("select", s.ref.fd, errno)
+		}
+		if timeout > 0 {
+			if timeout = time.Duration(deadline - nanotime()); timeout <= 0 {
+				timeout = 0 // one last look, without waiting
+			}
+		}
+	}
+}
+
+// reap moves ready completions into ev, up to its capacity, and consumes
+// them. Caller holds mu.
+func (st *uringState) reap(ev *Events) int { return st.reapMore(ev, 0) }
+
+func (st *uringState) reapMore(ev *Events, out int) int {
+	ring := st.ring
+	ready := ring.CqReady()
+	var used uint32
+	for used < ready && out < len(ev.buf) {
+		cqe := ring.CqeAt(used)
+		ud := cqe.UserData
+		if ud&udInternal != 0 {
+			if !st.internalDone(ev, cqe) {
+				break // ev has no room for this completion: the next Select
+			}
+			used++
+			continue
+		}
+		used++
+		slot := uint32(ud & udSlotMask)
+		if int(slot) >= len(st.regs) {
+			continue
+		}
+		r := &st.regs[slot]
+		if !r.live || regUserData(slot, r.gen) != ud {
+			continue // a registration since removed or changed
+		}
+		if !cqe.More() {
+			r.armed = false
+			if cqe.Res >= 0 || cqe.Res == -int32(syscall.ECANCELED) {
+				// The kernel ended the multishot poll without being asked:
+				// its completion overflowed the CQ ring (io_poll_check_events
+				// in io_uring/poll.c ends it then), or the thread that
+				// submitted it exited (-ECANCELED). Arm it again; readiness
+				// it missed is reported by the new poll's first check.
+				st.arm(slot)
+			}
+			// Any other error ends it for good: reported as an error
+			// event below, re-armed by Reregister.
+		}
+		if cqe.Res <= 0 {
+			if cqe.Res < 0 && cqe.Res != -int32(syscall.ECANCELED) {
+				ev.buf[out].Set(rawsys.EPOLLERR, uint64(r.token))
+				out++
+			}
+			continue
+		}
+		// A poll mask: the values of POLLIN, POLLOUT, ... are those of
+		// EPOLLIN, EPOLLOUT, ..., so the record is an epoll_event and the
+		// Event accessors are epoll's.
+		ev.buf[out].Set(uint32(cqe.Res), uint64(r.token))
+		out++
+	}
+	if used > 0 {
+		ring.CqAdvance(used)
+	}
+	return out
+}
+
+// internalDone handles the completion of an internal request, and
+// reports false when it is one for the caller that ev has no room for.
+// Caller holds mu.
+func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
+	ud, res := cqe.UserData, cqe.Res
+	slot := uint32(ud & udSlotMask)
+	gen32 := ud >> udSlotBits & (1<<32 - 1)
+	switch ud >> udKindShift & 0x7f {
+	case kindWake:
+		st.wakes--
+	case kindUpdate:
+		if res == -int32(syscall.ENOENT) || res == -int32(syscall.EALREADY) {
+			// The poll had ended before the update reached it (its last
+			// completion was not reaped yet): arm the registration anew if
+			// it is still the one updated.
+			if int(slot) < len(st.regs) {
+				r := &st.regs[slot]
+				if r.live && r.gen&(1<<32-1) == gen32 {
+					r.armed = false
+					st.arm(slot)
+				}
+			}
+		}
+	case kindSend:
+		if int(slot) >= len(st.sends) || st.sends[slot].gen&(1<<32-1) != gen32 {
+			return true
+		}
+		c := ev.completion()
+		if c == nil {
+			return false
+		}
+		sd := &st.sends[slot]
+		*c = Completion{Token: sd.token, Op: OpSend, Res: int(res), Buf: sd.buf}
+		sd.buf = nil // the caller's again
+		sd.gen = (sd.gen + 1) & udGenMask
+		st.sendFree = append(st.sendFree, slot)
+	case kindRecv:
+		return st.recvDone(ev, cqe, slot, gen32)
+	}
+	return true
+}
+
+// recvDone turns a receive's completion into a Completion. Caller holds
+// mu.
+func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, gen32 uint64) bool {
+	res := cqe.Res
+	live := int(slot) < len(st.recvs) && st.recvs[slot].live && st.recvs[slot].gen&(1<<32-1) == gen32
+	bid, hasBuf := cqe.BufferID()
+	if !live {
+		if hasBuf && st.bufs != nil { // a stale chunk: its buffer goes back at once
+			st.bufs.Recycle(bid)
+			st.bufs.Publish()
+		}
+		return true
+	}
+	r := &st.recvs[slot]
+	// Out of buffers (they come back at the next Select or Clear), the
+	// submitting thread's exit (-ECANCELED), or a multishot the kernel
+	// ended with data (a full CQ ring): the receive goes on, armed again.
+	rearm := res == -int32(syscall.ENOBUFS) || res == -int32(syscall.ECANCELED) || res > 0 && !cqe.More()
+	if res > 0 || !rearm { // a completion for the caller: data, end of file, an error
+		c := ev.completion()
+		if c == nil {
+			return false // no room: the completion stays in the ring, nothing done
+		}
+		*c = Completion{Token: r.token, Op: OpRecv, Res: int(res), More: res > 0}
+		if hasBuf {
+			c.Buf = st.bufs.Buf(bid)[:max(res, 0)]
+			ev.lent.lend(st, bid)
+		}
+	}
+	switch {
+	case rearm:
+		st.armRecv(slot)
+	case res <= 0: // end of file, or an error: the receive has ended
+		r.live = false
+		r.gen = (r.gen + 1) & udGenMask
+		delete(st.recvByFd, r.fd)
+		st.recvFree = append(st.recvFree, slot)
+	}
+	return true
+}
+
+// completion returns the next free Completion of ev, or nil when full.
+func (e *Events) completion() *Completion {
+	if e.done == nil {
+		e.done = make([]Completion, len(e.buf)) // once per Events
+	}
+	if e.nd == len(e.done) {
+		return nil
+	}
+	e.nd++
+	return &e.done[e.nd-1]
+}
+
+// bufLoans are the ring buffers an Events has lent out with its
+// completions.
+type bufLoans struct {
+	st   *uringState
+	bids []uint16
+}
+
+func (l *bufLoans) lend(st *uringState, bid uint16) {
+	l.st = st
+	l.bids = append(l.bids, bid)
+}
+
+// giveBack returns the lent buffers to the ring.
+func (l *bufLoans) giveBack() {
+	if len(l.bids) == 0 {
+		return
+	}
+	st := l.st
+	st.mu.Lock()
+	st.giveBackLocked(l)
+	st.mu.Unlock()
+}
+
+func (st *uringState) giveBackLocked(l *bufLoans) {
+	if st.bufs != nil {
+		for _, bid := range l.bids {
+			st.bufs.Recycle(bid)
+		}
+		st.bufs.Publish()
+	}
+	l.bids = l.bids[:0]
+}
+
+// uringUsable probes io_uring once per process: nil when it can serve as a
+// readiness backend, or the refusal.
+func uringUsable() error {
+	uringProbeOnce.Do(func() { uringProbeErr = uringProber.Probe() })
+	return uringProbeErr
+}
+
+var (
+	uringProber    = &rawsys.IoUringProber{Flags: rawsys.IORING_SETUP_CLAMP}
+	uringProbeOnce sync.Once
+	uringProbeErr  error
+)
+
+// IoUringUnavailable reports why New does not use io_uring when asked to
+// (WithBackend("io_uring") or RAWPOLL_BACKEND=io_uring): nil when it can,
+// else the refusal (ENOSYS, EPERM from a seccomp filter,
+// kernel.io_uring_disabled, no multishot poll, ...), as a
+// *rawsys.IoUringRefusal. It probes once per process.
+func IoUringUnavailable() error { return uringUsable() }
+
+// backendFor is the backend the options name, else env's.
+func backendFor(opts []Option, env func() string) string {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.backend == "" {
+		return env()
+	}
+	return c.backend
+}
+
+// backendFromEnv is RAWPOLL_BACKEND: "io_uring" or "epoll" for the whole
+// process, so that existing programs and test suites run on either
+// unchanged; anything else means the default.
+func backendFromEnv() string { return os.Getenv("RAWPOLL_BACKEND") }
