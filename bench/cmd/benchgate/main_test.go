@@ -127,10 +127,11 @@ func TestInstrWithinTolerancePasses(t *testing.T) {
 }
 
 func TestInstrRiseFails(t *testing.T) {
-	base := instrText("go1.26.8", "Wait/impl=rawsys", "100", "Wait/impl=rawsys-blocking", "233")
-	cur := instrText("go1.26.8", "Wait/impl=rawsys", "102.5", "Wait/impl=rawsys-blocking", "233")
+	base := instrText("go1.26.8", "Wait/impl=rawsys", "100", "Wait/impl=rawsys-blocking", "233", "Wait/impl=uring", "127")
+	cur := instrText("go1.26.8", "Wait/impl=rawsys", "102.5", "Wait/impl=rawsys-blocking", "233", "Wait/impl=uring", "130")
 	out, _, f := judgeInstrText(t, base, cur)
-	if f != 1 || !strings.Contains(out, "FAIL Wait impl=rawsys: 102.5 instructions/op, baseline 100: +2.5%, more than 2% above") {
+	if f != 2 || !strings.Contains(out, "FAIL Wait impl=rawsys: 102.5 instructions/op, baseline 100: +2.5%, more than 2% above") ||
+		!strings.Contains(out, "FAIL Wait impl=uring: 130 instructions/op, baseline 127: +2.4%") {
 		t.Fatalf("a 2.5%% rise passed:\n%s", out)
 	}
 	if strings.Contains(out, "note:") {

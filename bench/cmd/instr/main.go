@@ -489,11 +489,11 @@ func (c *counter) attempt(sel []row) ([]result, map[string]string, error) {
 // gives up on it.
 const attempts = 5
 
-// gated reports whether benchgate gates a row's impl (rawsys* and stub:
-// rawpoll's code); the others are references.
+// gated reports whether benchgate gates a row's impl: every impl but the
+// references, xsys and syscall, is rawpoll's code.
 func gated(name string) bool {
 	_, impl, _ := strings.Cut(name, "/impl=")
-	return strings.HasPrefix(impl, "rawsys") || impl == "stub"
+	return impl != "xsys" && impl != "syscall"
 }
 
 // exact measures the rows, measuring disturbed rows again, up to attempts

@@ -7,16 +7,21 @@ package main
 // or syscall.RawSyscall6 (impl=syscall). Names follow bench/'s timing
 // benchmarks.
 //
-// Adding a row (the socket calls, the HTTP parser, io_uring's Select, ...):
-// in a rows_<area>_linux.go file of its own, append to rows from init,
-// one row per impl. setup creates what the loop needs and returns the loop
-// and a cleanup; the loop runs the hot path exactly n times, in a plain
-// for loop with nothing else in it but the cheapest check of the result
-// (panic on failure), so that the count is the call's. The loop must be
-// able to run 64 + 2*(n1+n2) times in a row (the warm-up and the four
-// measured runs) with the same cost every time: a loop that fills a
-// buffer must drain it in the same iteration. Then run
-// `make instr-baseline` and commit the new baseline lines with the row.
+// Adding a row (the socket calls: Accept, Readv, Writev, ReadBatch,
+// WriteBatch; more io_uring paths, as rows_uring_linux.go and
+// rows_http1.go did): in a rows_<area>[_linux].go file of its own, append
+// to rows from init, one row per impl, named as the bench/ timing
+// benchmark is (impl=xsys and impl=syscall are references and not gated;
+// every other impl is). setup creates what the loop needs and returns the
+// loop and a cleanup; the loop runs the hot path exactly n times, in a
+// plain for loop with nothing else in it but the cheapest check of the
+// result (panic on failure), so that the count is the call's. It must cost
+// the same on every iteration, for 64 + 8*n1 iterations in a row (the
+// warm-up and the four measured runs, n1 up to 512): a loop that fills a
+// buffer or a ring must drain it in the same iteration, and it must not
+// allocate (the allocator is counted as a disturbance). Check it with go
+// test ./bench/cmd/instr (TestRowsRun), then run make instr-baseline and
+// commit the new baseline lines on their own.
 
 import (
 	"syscall"
@@ -86,7 +91,8 @@ func checkErrno(errno syscall.Errno) {
 }
 
 func (c *closers) selector() *selector.Selector {
-	s, err := selector.New()
+	// epoll whatever RAWPOLL_BACKEND says: the impl=uring rows are their own.
+	s, err := selector.New(selector.WithBackend("epoll"))
 	check(err)
 	c.add(func() { s.Close() })
 	return s
