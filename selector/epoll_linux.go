@@ -403,12 +403,21 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	// The poll an event loop makes between bursts, and the path make
 	// bench-instr counts (EpollWaitEmpty/impl=rawsys): one raw stub inside
 	// the reference, no scheduler call. Waits, bad arguments and a closed
-	// Selector are selectSlow's, and so is io_uring (uringSelect). buf is
+	// Selector are selectSlow's; io_uring goes to uringSelect. buf is
 	// read before the acquire, after whose atomic add the compiler would
 	// read ev.buf and check its bounds again; each inlined call shares its
 	// line with other code, which keeps the inliner's position-marking NOP
 	// out of the path.
-	if ev == nil || s == nil || timeout != 0 || s.ur != nil {
+	if ev == nil || s == nil {
+		return s.selectSlow(ev, timeout)
+	}
+	if s.ur != nil {
+		if len(ev.buf) == 0 {
+			return s.selectSlow(ev, timeout)
+		}
+		return s.uringSelect(ev, timeout)
+	}
+	if timeout != 0 {
 		return s.selectSlow(ev, timeout)
 	}
 	buf := ev.buf
