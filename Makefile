@@ -11,13 +11,15 @@ FUZZTIME    ?= 30s
 OUT         ?= bench/out
 
 # Platforms built and vetted (and whose test binaries are linked) on every
-# test run, with CGO_ENABLED=0.
+# test run, with CGO_ENABLED=0. The 32-bit BSDs build the unsupported
+# selector (New returns ErrUnsupportedPlatform; see selector/unsupported.go).
 CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
-         netbsd/amd64 openbsd/amd64 openbsd/arm64 dragonfly/amd64
+         netbsd/amd64 netbsd/arm64 openbsd/amd64 openbsd/arm64 dragonfly/amd64 \
+         freebsd/386 freebsd/arm netbsd/386 netbsd/arm openbsd/386 openbsd/arm
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-idle bench-instr instr-baseline fuzz soak
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle bench-instr instr-baseline fuzz soak
 
 test: lint cross test-amd64 test-arm64 bench-smoke bench-instr
 	@echo "make test: all passed"
@@ -69,6 +71,7 @@ lint:
 	$(GO) vet -tags rawpoll_forcepoll ./...
 	$(GO) tool staticcheck ./...
 	$(GO) tool staticcheck -tags rawpoll_forcepoll ./...
+	$(GO) tool actionlint .github/workflows/*.yml
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Every sub-benchmark runs BENCH_COUNT times, each in its own process and
@@ -101,11 +104,11 @@ bench-smoke:
 # lines in $(OUT)/instr.txt that benchstat shows by impl; benchgate then
 # fails every row of rawpoll's code (every impl but xsys and syscall) more
 # than 2% above this platform's baseline, and every row new to it or
-# missing from the run. About 5 s;
-# make test runs it. Without valgrind (Debian package valgrind) it prints a
-# SKIP, or fails when RAWPOLL_REQUIRE_VALGRIND is set (.ci/run sets it). A
-# count that moves on purpose is recorded with make instr-baseline, in a
-# commit of its own that says which change moved it.
+# missing from the run. About 5 s; make test runs it. Without valgrind
+# (Debian package valgrind) it prints a SKIP, or fails when
+# RAWPOLL_REQUIRE_VALGRIND is set (.ci/run sets it). A count that moves on
+# purpose is recorded with make instr-baseline, in a commit of its own that
+# says which change moved it.
 INSTR_BASELINE ?= testdata/instr/$(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH).txt
 INSTR_BAR  = \#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#
 INSTR_SKIP = echo "$(INSTR_BAR)"; echo "SKIP: instruction-count gate NOT RUN: $$why"; echo "$(INSTR_BAR)"
@@ -163,6 +166,25 @@ ECHO_ROUNDS ?= 3
 ECHO_SECS   ?= 3
 bench-echo:
 	bench/echo.sh $(OUT)/echo $(ECHO_ROUNDS) $(ECHO_SECS)
+
+# wrk (apt-get install wrk; a loud SKIP without it) against examples/httpd
+# and the net/http, fasthttp and gnet servers of bench/peers, alternating:
+# req/s, p50/p99 and server CPU per request, pipelined 16 deep and not
+# (bench/http.sh). HTTP_ROUNDS (3) rounds of HTTP_SECS (3) seconds per load.
+HTTP_ROUNDS ?= 3
+HTTP_SECS   ?= 3
+bench-http:
+	bench/http.sh $(OUT)/http $(HTTP_ROUNDS) $(HTTP_SECS)
+
+# bench/peers is a module of its own (so go.mod never requires fasthttp or
+# gnet) that ./... does not reach: make lint gofmts its files, these vet,
+# staticcheck and test it. Not in make test: a cold cache spends ~2 min
+# compiling and analysing fasthttp and gnet (1.5 s warm).
+lint-peers:
+	sc=$$($(GO) tool -n staticcheck) && cd bench/peers && $(GO) vet ./... && $$sc ./... && \
+		{ $(GO) mod tidy -diff || { echo "bench/peers/go.mod is not tidy"; exit 1; }; }
+test-peers: lint-peers
+	cd bench/peers && $(GO) test -count=1 ./...
 
 # The long soak: examples/echo under churn (make test runs a 5 s, 200
 # connection form on every backend).

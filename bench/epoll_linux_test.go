@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/binary"
+	"runtime"
 	"errors"
 	"sync"
 	"syscall"
@@ -382,7 +383,7 @@ func BenchmarkPingPong(b *testing.B) {
 	r := impls(b)
 	defer r.done()
 	r.run("impl=rawsys", func(b *testing.B) {
-		pingPong(b, func(fd int) pingPonger {
+		pingPong(b, false, func(fd int) pingPonger {
 			s := mustSelector(b)
 			if err := s.Register(fd, 1, selector.Readable); err != nil {
 				b.Fatal(err)
@@ -391,7 +392,7 @@ func BenchmarkPingPong(b *testing.B) {
 		})
 	})
 	r.run("impl=xsys", func(b *testing.B) {
-		pingPong(b, func(fd int) pingPonger {
+		pingPong(b, false, func(fd int) pingPonger {
 			epfd := mustEpoll(b)
 			ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: 1}
 			if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -403,7 +404,15 @@ func BenchmarkPingPong(b *testing.B) {
 	r.run("impl=uring", uringPingPong)
 }
 
-func pingPong(b *testing.B, side func(fd int) pingPonger) {
+// pingPong runs b.N round trips between two sides of a socketpair, the
+// echo side in a goroutine of its own; with lock both goroutines are locked
+// to their threads, as an io_uring event loop must be (a poll's completion
+// work runs on the thread that submitted it).
+func pingPong(b *testing.B, lock bool, side func(fd int) pingPonger) {
+	if lock {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	sp := mustSocketpair(b)
 	ping, pong := side(sp[0]), side(sp[1])
 	// warm round trips before the timer starts: the first blocking waits
@@ -419,6 +428,10 @@ func pingPong(b *testing.B, side func(fd int) pingPonger) {
 	wg.Add(1)
 	go func() { // the echo side: exactly n round trips
 		defer wg.Done()
+		if lock {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
 		p := echo
 		for i := 0; i < n; {
 			if pong.wait() != nil {

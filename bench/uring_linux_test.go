@@ -128,9 +128,10 @@ func uringRegisterDeregister(b *testing.B) {
 }
 
 // uringPingPong is the ping-pong over a socketpair with both sides on
-// io_uring Selectors.
+// io_uring Selectors, each side's goroutine locked to its thread as an
+// io_uring event loop's must be.
 func uringPingPong(b *testing.B) {
-	pingPong(b, func(fd int) pingPonger {
+	pingPong(b, true, func(fd int) pingPonger {
 		s := mustUring(b)
 		if err := s.Register(fd, 1, selector.Readable); err != nil {
 			b.Fatal(err)

@@ -3,13 +3,25 @@
 // assembly stubs, one Go function per entry point, with no policy and no
 // allocation.
 //
+// The socket calls a server makes per connection and per message (accept4,
+// connect, readv, writev, recvfrom, sendto, recvmsg, sendmsg, recvmmsg,
+// sendmmsg, shutdown, close, getsockopt, setsockopt, getsockname,
+// getpeername) are raw stubs on linux/amd64 and linux/arm64 too
+// (sock_linux.go), with views of iovec, msghdr, mmsghdr and the sockaddrs
+// in the kernel's layout. On darwin and the BSDs the same Go functions go
+// through libc (darwin, OpenBSD) or direct system calls (FreeBSD, NetBSD,
+// DragonFly); where an OS lacks a call, the function is built from others
+// and says so (sock_bsd.go). They are raw everywhere, so for non-blocking
+// descriptors only.
+//
 // Every call returns its result and a syscall.Errno (0 on success) instead
 // of an error interface, so nothing escapes to the heap.
 //
 // Two entry paths exist for calls that can block:
 //
-//   - the Raw form (EpollPwaitRaw, EpollPwait2Raw, PpollRaw, and Read and
-//     Write, which are only for O_NONBLOCK descriptors) enters the kernel
+//   - the Raw form (EpollPwaitRaw, EpollPwait2Raw, PpollRaw, and Read,
+//     Write and the socket calls, which are only for O_NONBLOCK
+//     descriptors) enters the kernel
 //     directly and never tells the Go scheduler. It is the cheapest way in,
 //     and it is correct only when the call cannot block: a zero timeout, or
 //     a non-blocking descriptor. A raw call that blocks stalls its P and

@@ -8,6 +8,10 @@ var Kq = KqDragonFly
 
 const (
 	sysKqueue = 362 // kqueue(void); not close-on-exec
-	kqueueArg = 0
-	sysKevent = 363
+	// DragonFly has no kqueue1 or kqueuex (sys/kern/syscalls.master):
+	// KqueueCloexec answers ENOSYS and the selector sets FD_CLOEXEC after
+	// creation, under syscall.ForkLock.
+	sysKqueueCloexec = 0
+	kqueueCloexecArg = 0
+	sysKevent        = 363
 )

@@ -5,9 +5,14 @@ package rawsys
 // golden buffers (testdata/kevent). The per-OS files (kevent_$GOOS.go)
 // alias Kevent_t and Kq to the entries for their OS.
 
+// Only 64-bit targets (amd64, arm64) are built: on the 32-bit BSDs ident
+// and udata are 32 bits and the timespec differs (x/sys
+// ztypes_freebsd_386.go: 56-byte kevent, 32-bit tv_sec), and no CI runs
+// them, so selector routes them to its unsupported build.
+
 // Kevent32 is struct kevent as darwin, OpenBSD and DragonFly lay it out on
 // 64-bit targets: 32 bytes. Sources: xnu bsd/sys/event.h (struct kevent,
-// the 64-bit-pointer layout), OpenBSD 7.5 sys/sys/event.h, DragonFly 6.4
+// the 64-bit-pointer layout), OpenBSD sys/sys/event.h 1.74, DragonFly 6.4
 // sys/sys/event.h.
 //
 //	0 ident uintptr | 8 filter int16 | 10 flags uint16 | 12 fflags uint32
@@ -137,7 +142,7 @@ func (k *KeventNetBSD) Set(ident uint64, filter int32, flags, fflags uint32, dat
 type KqConsts struct {
 	OS string
 
-	EVFILT_READ, EVFILT_WRITE, EVFILT_AIO, EVFILT_LIO, EVFILT_USER int32
+	EVFILT_READ, EVFILT_WRITE, EVFILT_AIO, EVFILT_LIO, EVFILT_USER, EVFILT_TIMER int32
 
 	EV_ADD, EV_DELETE, EV_ENABLE, EV_DISABLE, EV_ONESHOT, EV_CLEAR, EV_RECEIPT, EV_EOF, EV_ERROR uint32
 
@@ -161,29 +166,35 @@ const (
 	noteTrig  = 0x01000000
 )
 
-// Constants per OS. EVFILT_USER: darwin -10, FreeBSD -11, DragonFly -9,
-// NetBSD 8 (NetBSD 10 and later); OpenBSD has none. EVFILT_LIO: FreeBSD
-// only. EVFILT_AIO is listed where the kernel reports aio completions
-// through kqueue (darwin, FreeBSD, DragonFly), as mio does.
+// Constants per OS, from each OS's sys/sys/event.h (xnu bsd/sys/event.h),
+// checked against golang.org/x/sys by xsys_crosscheck_test.go where x/sys
+// has them. EVFILT_USER: darwin -10, FreeBSD -11, DragonFly -9, NetBSD 8
+// (NetBSD 10 and later), OpenBSD -10 (event.h 1.74, OpenBSD 7.8; older
+// kernels refuse it with EINVAL). EVFILT_LIO: FreeBSD only. EVFILT_AIO is
+// listed where a kernel can deliver aio completions through kqueue
+// (FreeBSD, DragonFly); darwin defines it, but its filter is bad_filtops
+// (xnu kern_event.c sysfilt_ops) and nothing can fire it, so the selector
+// refuses AIO there (selector/kqueue_kernels.go). EVFILT_TIMER (every OS)
+// is only used for the Close wake-up where EVFILT_USER is missing.
 var (
 	KqDarwin = KqConsts{OS: "darwin",
-		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: NoFilter, EVFILT_USER: -10,
+		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: NoFilter, EVFILT_USER: -10, EVFILT_TIMER: -7,
 		EV_ADD: evAdd, EV_DELETE: evDelete, EV_ENABLE: evEnable, EV_DISABLE: evDisable, EV_ONESHOT: evOneshot,
 		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError, NOTE_TRIGGER: noteTrig}
 	KqFreeBSD = KqConsts{OS: "freebsd",
-		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: -10, EVFILT_USER: -11,
+		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: -10, EVFILT_USER: -11, EVFILT_TIMER: -7,
 		EV_ADD: evAdd, EV_DELETE: evDelete, EV_ENABLE: evEnable, EV_DISABLE: evDisable, EV_ONESHOT: evOneshot,
 		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError, NOTE_TRIGGER: noteTrig}
 	KqDragonFly = KqConsts{OS: "dragonfly",
-		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: NoFilter, EVFILT_USER: -9,
+		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: -3, EVFILT_LIO: NoFilter, EVFILT_USER: -9, EVFILT_TIMER: -7,
 		EV_ADD: evAdd, EV_DELETE: evDelete, EV_ENABLE: evEnable, EV_DISABLE: evDisable, EV_ONESHOT: evOneshot,
 		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError, NOTE_TRIGGER: noteTrig}
 	KqOpenBSD = KqConsts{OS: "openbsd",
-		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: NoFilter, EVFILT_LIO: NoFilter, EVFILT_USER: NoFilter,
+		EVFILT_READ: -1, EVFILT_WRITE: -2, EVFILT_AIO: NoFilter, EVFILT_LIO: NoFilter, EVFILT_USER: -10, EVFILT_TIMER: -7,
 		EV_ADD: evAdd, EV_DELETE: evDelete, EV_ENABLE: evEnable, EV_DISABLE: evDisable, EV_ONESHOT: evOneshot,
-		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError}
+		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError, NOTE_TRIGGER: noteTrig}
 	KqNetBSD = KqConsts{OS: "netbsd",
-		EVFILT_READ: 0, EVFILT_WRITE: 1, EVFILT_AIO: NoFilter, EVFILT_LIO: NoFilter, EVFILT_USER: 8,
+		EVFILT_READ: 0, EVFILT_WRITE: 1, EVFILT_AIO: NoFilter, EVFILT_LIO: NoFilter, EVFILT_USER: 8, EVFILT_TIMER: 6,
 		EV_ADD: evAdd, EV_DELETE: evDelete, EV_ENABLE: evEnable, EV_DISABLE: evDisable, EV_ONESHOT: evOneshot,
 		EV_CLEAR: evClear, EV_RECEIPT: evReceipt, EV_EOF: evEOF, EV_ERROR: evError, NOTE_TRIGGER: noteTrig}
 )

@@ -70,8 +70,8 @@ func TestKeventViewsMatchDocumentedLayouts(t *testing.T) {
 	}
 	views["openbsd"], views["dragonfly"] = views["darwin"], views["darwin"]
 	layouts := readLayouts(t)
-	if len(layouts) != 8 {
-		t.Fatalf("layouts.txt has %d rows, want 8", len(layouts))
+	if len(layouts) != 9 {
+		t.Fatalf("layouts.txt has %d rows, want 9", len(layouts))
 	}
 	for _, l := range layouts {
 		v, ok := views[l.os]

@@ -1,4 +1,4 @@
-//go:build darwin || openbsd
+//go:build darwin || (openbsd && (amd64 || arm64))
 
 package rawsys
 
@@ -38,9 +38,20 @@ func Kqueue() (int, syscall.Errno) {
 	return int(r), 0
 }
 
-// KeventRaw is kevent(2) without telling the scheduler: for change lists
-// and zero timeouts only, where it cannot block. The pointers are
-// converted in the call expression, which keeps them alive through it.
+// KqueueCloexec returns ENOSYS: darwin has no kqueue1, and OpenBSD's libc
+// has it only since 7.8, where importing it would stop the binary from
+// loading on older releases (see kevent_openbsd.go).
+func KqueueCloexec() (int, syscall.Errno) { return -1, syscall.ENOSYS }
+
+// KeventRaw is kevent(2) without telling the scheduler. The selector uses
+// it for change lists and zero timeouts: neither waits for an event, and
+// the sleeps the kernel may take on the way (xnu bsd/kern/kern_event.c
+// knote_lock, zone allocations; OpenBSD kqueue_register's wait for a knote
+// another thread is processing) are short waits on memory and on other
+// threads' CPU work, not on I/O or time. The Go runtime makes the same
+// choice (runtime/netpoll_kqueue.go submits changes with a plain kevent
+// call). The pointers are converted in the call expression, which keeps
+// them alive through it.
 func KeventRaw(kq int, changes *Kevent_t, nchanges int, events *Kevent_t, nevents int, timeout *Timespec) (int, syscall.Errno) {
 	r, _, errno := rawSyscall6(libc_kevent_trampoline_addr, uintptr(kq), uintptr(unsafe.Pointer(changes)), uintptr(nchanges),
 		uintptr(unsafe.Pointer(events)), uintptr(nevents), uintptr(unsafe.Pointer(timeout)))
@@ -50,8 +61,9 @@ func KeventRaw(kq int, changes *Kevent_t, nchanges int, events *Kevent_t, nevent
 	return int(r), 0
 }
 
-// Kevent is kevent(2), telling the scheduler: a nil timeout blocks until an
-// event arrives.
+// Kevent is kevent(2), telling the scheduler (syscall6 brackets it with
+// entersyscall/exitsyscall): for waits with a timeout, or none (a nil
+// timeout blocks until an event arrives).
 func Kevent(kq int, changes *Kevent_t, nchanges int, events *Kevent_t, nevents int, timeout *Timespec) (int, syscall.Errno) {
 	r, _, errno := syscall6(libc_kevent_trampoline_addr, uintptr(kq), uintptr(unsafe.Pointer(changes)), uintptr(nchanges),
 		uintptr(unsafe.Pointer(events)), uintptr(nevents), uintptr(unsafe.Pointer(timeout)))

@@ -1,4 +1,4 @@
-//go:build darwin || openbsd
+//go:build darwin || (openbsd && (amd64 || arm64))
 
 // Trampolines into libc for kqueue(2) and kevent(2): the system call
 // interface darwin (libSystem) and OpenBSD (libc.so; direct kevent
@@ -6,7 +6,8 @@
 // imported in kevent_$GOOS.go without cgo. The Go side calls them through
 // syscall.syscall6 or syscall.rawSyscall6, which switch to the system
 // stack and, for syscall6, tell the scheduler. A JMP assembles the same on
-// amd64 and arm64, so one file serves all four targets.
+// amd64 and arm64, so one file serves all four targets (32-bit OpenBSD is not built: see
+// selector/unsupported.go).
 
 #include "textflag.h"
 

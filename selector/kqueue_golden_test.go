@@ -75,7 +75,7 @@ func goldenOSes(t *testing.T) map[string]goldenOS {
 		"darwin":    {read: -1, write: -2, aio: -3, user: -10, consts: &rawsys.KqDarwin},
 		"freebsd":   {read: -1, write: -2, aio: -3, lio: -10, user: -11, consts: &rawsys.KqFreeBSD},
 		"netbsd":    {read: 0, write: 1, user: 8, consts: &rawsys.KqNetBSD},
-		"openbsd":   {read: -1, write: -2, consts: &rawsys.KqOpenBSD},
+		"openbsd":   {read: -1, write: -2, user: -10, consts: &rawsys.KqOpenBSD},
 		"dragonfly": {read: -1, write: -2, aio: -3, user: -9, consts: &rawsys.KqDragonFly},
 	}
 	data, err := os.ReadFile(filepath.Join(goldenDir, "layouts.txt"))
@@ -102,8 +102,8 @@ func goldenOSes(t *testing.T) map[string]goldenOS {
 		g.fflags, g.data, g.udata = n(fs[6]), n(fs[7]), n(fs[8])
 		out[fs[0]+"_"+fs[1]] = g
 	}
-	if len(out) != 8 {
-		t.Fatalf("layouts.txt: %d OS/arch rows, want 8", len(out))
+	if len(out) != 9 {
+		t.Fatalf("layouts.txt: %d OS/arch rows, want 9", len(out))
 	}
 	return out
 }

@@ -29,7 +29,8 @@ func TestFdBeyondInt32IsEBADF(t *testing.T) {
 	}
 	s := newSelector(t)
 	r, w := pipe(t)
-	for _, bad := range []int{1<<32 | r, 1<<31 | r, -1, -(1 << 32) | r} {
+	r64 := int64(r) // the values below do not fit a 32-bit int: built at run time
+	for _, bad := range []int{int(1<<32 | r64), int(1<<31 | r64), -1, int(-(1 << 32) | r64)} {
 		wantErrIs(t, "Register("+strconv.Itoa(bad)+")", s.Register(bad, 1, selector.Readable), syscall.EBADF)
 		wantErrIs(t, "Reregister("+strconv.Itoa(bad)+")", s.Reregister(bad, 1, selector.Readable), syscall.EBADF)
 		wantErrIs(t, "Deregister("+strconv.Itoa(bad)+")", s.Deregister(bad), syscall.EBADF)

@@ -76,7 +76,7 @@
 //	Readable        EVFILT_READ, EV_CLEAR
 //	Writable        EVFILT_WRITE, EV_CLEAR
 //	Priority        unsupported (ErrUnsupportedInterest)
-//	AIO, LIO        accepted where the OS has EVFILT_AIO (darwin, FreeBSD,
+//	AIO, LIO        accepted where the kernel delivers EVFILT_AIO (FreeBSD,
 //	                DragonFly) / EVFILT_LIO (FreeBSD), without a filter:
 //	                the aio request names the kqueue (SIGEV_KEVENT)
 //
@@ -97,8 +97,11 @@
 // registered fails with ENOENT on epoll and poll and succeeds on kqueue;
 // epoll refuses regular files and /dev/null (EPERM, from Register and from
 // Deregister alike), kqueue and poll accept them; a poll Selector has no
-// descriptor (Fd returns -1), and on poll an fd closed while registered
-// stays registered until Deregister.
+// descriptor (Fd returns -1), and on poll and io_uring an fd closed while
+// registered stays registered until Deregister (on io_uring the poll
+// request even keeps the file open: a socket closed without Deregister is
+// not closed until the Selector is), so deregister before close
+// everywhere.
 //
 // # Concurrency
 //
@@ -441,11 +444,12 @@ func badFd(fd int) bool { return uint64(fd) > math.MaxInt32 }
 // clear), so no call reaches the kernel and nothing is ever closed; a zero
 // Selector or Waker is inert.
 type fdRef struct {
-	fd    int
-	also  int          // a second descriptor closed with fd (set before the last release), or 0
-	hook  func()       // run after the descriptors are closed, or nil
-	state atomic.Int64 // refOpen | refClosed | references * refOne
-	done  atomic.Bool  // the descriptor has been closed
+	fd     int          // the descriptor; < 0: none of its own (only the closed state, before and hook)
+	also   int          // a second descriptor closed with fd (set before the last release), or 0
+	before func()       // run while fd is still open, just before it is closed, or nil
+	hook   func()       // run after the descriptors are closed, or nil
+	state  atomic.Int64 // refOpen | refClosed | references * refOne
+	done   atomic.Bool  // the descriptor has been closed
 }
 
 const (
@@ -507,6 +511,9 @@ func (r *fdRef) close() error {
 func (r *fdRef) destroy() error {
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
+	}
+	if r.before != nil {
+		r.before()
 	}
 	var err error
 	if r.fd >= 0 {

@@ -1,19 +1,28 @@
-//go:build !linux && !darwin && !dragonfly && !freebsd && !netbsd && !openbsd
+//go:build !linux && !(darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64)))
 
 package selector
 
 // Platforms with neither epoll nor kqueue would take the poll backend, but
 // rawsys has ppoll only for Linux so far: there New returns
 // ErrUnsupportedPlatform, and the package still builds.
+//
+// The 32-bit BSDs (freebsd, netbsd and openbsd on 386 and arm) come here
+// too: their struct kevent and timespec differ from the 64-bit layouts
+// rawsys has (x/sys ztypes_freebsd_386.go: uint32 ident, 56-byte kevent,
+// 32-bit tv_sec; arm pads data to 8 bytes), no CI runs them, and a layout
+// nobody runs is the mistake rawsys/xsys_crosscheck_test.go exists to
+// catch. New says so instead of corrupting memory.
 
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 )
 
 // ErrUnsupportedPlatform is returned by New where no backend is built yet.
-var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for this platform yet: %w", errors.ErrUnsupported)
+var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for %s/%s (epoll on Linux; kqueue on darwin and the BSDs, amd64 and arm64 only): %w",
+	runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
 
 type sysEvent struct{ token uint64 }
 

@@ -319,7 +319,7 @@ func (s *Selector) uringReregister(fd int, t Token, in Interest) error {
 	defer st.mu.Unlock()
 	slot, ok := st.byFd[int32(fd)]
 	if !ok {
-		return opError("reregister", fd, syscall.ENOENT)
+		return opError("reregister", fd, notRegistered(fd))
 	}
 	r := &st.regs[slot]
 	old := regUserData(slot, r.gen)
@@ -349,7 +349,7 @@ func (s *Selector) uringDeregister(fd int) error {
 	defer st.mu.Unlock()
 	polled := st.deregister(int32(fd))
 	if !st.stopRecv(int32(fd)) && !polled {
-		return opError("deregister", fd, syscall.ENOENT)
+		return opError("deregister", fd, notRegistered(fd))
 	}
 	st.kick()
 	return nil
@@ -476,6 +476,16 @@ func (st *uringState) deregister(fd int32) bool {
 	delete(st.byFd, fd)
 	st.free = append(st.free, slot)
 	return true
+}
+
+// notRegistered is the error for an fd the ring has no registration of:
+// EBADF when it is not open, as epoll_ctl answers, else ENOENT (F_GETFD
+// cannot block).
+func notRegistered(fd int) syscall.Errno {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+		return syscall.EBADF
+	}
+	return syscall.ENOENT
 }
 
 // uringDeregisterWaker removes a Waker's eventfd from the ring even when

@@ -1,9 +1,10 @@
 //go:build linux
 
 // Command echo is a latency-sensitive TCP echo server on rawpoll's
-// selector: one event loop per core, each on a locked OS thread with its
-// own selector and its own SO_REUSEPORT listener; non-blocking sockets from
-// golang.org/x/sys/unix, reads and writes through rawsys's raw stubs, one
+// selector and sock: one event loop per core, each on a locked OS thread
+// with its own selector and its own SO_REUSEPORT sock.Listener;
+// connections accepted straight into a sock.Slab (generation-tagged
+// tokens), reads and writes through sock.Conn (rawsys's raw stubs), one
 // reused buffer per connection, nothing allocated per message.
 //
 //	go run ./examples/echo [-addr 127.0.0.1:7007] [-loops N] [-busy-poll 50us] [-stats]

@@ -4,16 +4,15 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/rawpoll/rawpoll/rawsys"
 	"github.com/rawpoll/rawpoll/selector"
+	"github.com/rawpoll/rawpoll/sock"
 )
 
 // Config is the server's configuration.
@@ -44,31 +43,28 @@ type Stats struct {
 	lat                                          histogram
 }
 
-// The token of a connection carries its slot and the slot's generation:
-// an event still in flight for a closed connection whose slot was reused
-// has the old generation and is dropped.
-const listenerToken = selector.Token(1<<64 - 1)
-const wakeToken = selector.Token(1<<64 - 2)
-
-func token(slot int, gen uint32) selector.Token {
-	return selector.Token(uint64(gen)<<32 | uint64(slot))
-}
+// The loop's own tokens are below 1<<32, which sock.Slab never issues: a
+// connection's token is its slot in the Slab with the slot's generation,
+// so an event still in flight for a closed connection whose slot was
+// reused finds nothing.
+const (
+	listenerToken = selector.Token(0)
+	wakeToken     = selector.Token(1)
+)
 
 type conn struct {
-	fd       int
-	gen      uint32
-	buf      []byte // reused for every message
+	c        sock.Conn
+	buf      []byte // reused for every message, and by the next connection
 	wpos, wn int    // unwritten bytes buf[wpos:wn] after a partial write
-	open     bool
 }
 
 type loop struct {
 	srv   *Server
 	sel   *selector.Selector
 	wake  *selector.Waker
-	lfd   int
-	conns []conn
-	free  []int
+	ln    *sock.Listener
+	conns sock.Slab[conn]
+	bufs  [][]byte // buffers of closed connections, for the next ones
 	stats Stats
 }
 
@@ -85,6 +81,9 @@ func NewServer(cfg Config) (*Server, error) {
 		l, err := s.newLoop()
 		if err != nil {
 			s.Close()
+			for _, l := range s.loops {
+				l.shutdown()
+			}
 			return nil, err
 		}
 		s.loops = append(s.loops, l)
@@ -96,38 +95,21 @@ func NewServer(cfg Config) (*Server, error) {
 func (s *Server) Port() int { return s.port }
 
 func (s *Server) newLoop() (*loop, error) {
-	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	addr := netip.AddrPortFrom(netip.AddrFrom4(s.cfg.Addr), uint16(s.port))
+	ln, err := sock.Listen(addr, sock.ReusePort(), sock.Backlog(4096))
 	if err != nil {
-		return nil, fmt.Errorf("socket: %w", err)
+		return nil, err
 	}
+	s.port = int(ln.Addr().Port()) // port 0: the next loops share the one picked
 	fail := func(what string, err error) (*loop, error) {
-		unix.Close(lfd)
+		ln.Close()
 		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := unix.SetsockoptInt(lfd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return fail("SO_REUSEADDR", err)
-	}
-	if err := unix.SetsockoptInt(lfd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-		return fail("SO_REUSEPORT", err)
-	}
-	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: s.cfg.Addr, Port: s.port}); err != nil {
-		return fail("bind", err)
-	}
-	if s.port == 0 {
-		sa, err := unix.Getsockname(lfd)
-		if err != nil {
-			return fail("getsockname", err)
-		}
-		s.port = sa.(*unix.SockaddrInet4).Port
-	}
-	if err := unix.Listen(lfd, 4096); err != nil {
-		return fail("listen", err)
 	}
 	sel, err := selector.New()
 	if err != nil {
 		return fail("selector", err)
 	}
-	if err := sel.Register(lfd, listenerToken, selector.Readable); err != nil {
+	if err := sel.Register(ln.Fd(), listenerToken, selector.Readable); err != nil {
 		sel.Close()
 		return fail("register listener", err)
 	}
@@ -136,7 +118,7 @@ func (s *Server) newLoop() (*loop, error) {
 		sel.Close()
 		return fail("waker", err)
 	}
-	return &loop{srv: s, sel: sel, wake: wake, lfd: lfd}, nil
+	return &loop{srv: s, sel: sel, wake: wake, ln: ln}, nil
 }
 
 // Serve runs every loop on its own locked OS thread and returns when Close
@@ -222,47 +204,40 @@ func (l *loop) wait(events *selector.Events, busy time.Duration) error {
 	return l.sel.Select(events, -1)
 }
 
-// acceptAll accepts until EAGAIN (the listener is edge-triggered).
+// acceptAll accepts until EAGAIN (the listener is edge-triggered), each
+// connection straight into a Slab slot: nothing is allocated per accept
+// once the table and the buffer pool have grown to the peak.
 func (l *loop) acceptAll() {
 	for {
-		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
-			if err != unix.EAGAIN && err != unix.ECONNABORTED && err != unix.EINTR {
+		tok, c := l.conns.Alloc()
+		if _, err := l.ln.Accept(&c.c); err != nil {
+			l.conns.Remove(tok)
+			if err == syscall.EAGAIN {
+				l.sel.WouldBlock(l.ln.Fd(), selector.Readable) // drained: re-arm (the poll backend needs it)
+			} else {
+				// EMFILE, ENFILE: the connection stays queued until a
+				// later accept; this server just tries again on the
+				// listener's next event.
 				fmt.Println("echo: accept:", err)
 			}
-			if err == unix.ECONNABORTED || err == unix.EINTR {
-				continue
-			}
-			l.sel.WouldBlock(l.lfd, selector.Readable) // drained: re-arm (the poll backend needs it)
 			return
 		}
-		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c.c.SetNoDelay(true)
 		if l.srv.cfg.SndBuf > 0 {
-			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, l.srv.cfg.SndBuf)
+			c.c.SetSendBuffer(l.srv.cfg.SndBuf)
 		}
-		slot := l.slot()
-		c := &l.conns[slot]
-		c.fd, c.open, c.wpos, c.wn = fd, true, 0, 0
-		if err := l.sel.Register(fd, token(slot, c.gen), selector.Readable|selector.Writable); err != nil {
+		if n := len(l.bufs); n > 0 {
+			c.buf, l.bufs = l.bufs[n-1], l.bufs[:n-1]
+		} else {
+			c.buf = make([]byte, l.srv.cfg.BufSize)
+		}
+		if err := l.sel.Register(c.c.Fd(), tok, selector.Readable|selector.Writable); err != nil {
 			fmt.Println("echo: register:", err)
-			l.close(slot)
+			l.close(tok, c)
 			continue
 		}
 		l.stats.Accepted.Add(1)
 	}
-}
-
-// slot returns a free connection slot, growing the table (and allocating
-// a buffer) only when every slot is in use: buffers are reused across
-// connections, so steady traffic allocates nothing.
-func (l *loop) slot() int {
-	if n := len(l.free); n > 0 {
-		i := l.free[n-1]
-		l.free = l.free[:n-1]
-		return i
-	}
-	l.conns = append(l.conns, conn{buf: make([]byte, l.srv.cfg.BufSize)})
-	return len(l.conns) - 1
 }
 
 // serve handles an event for a connection. hup is the event's read-closed
@@ -270,24 +245,23 @@ func (l *loop) slot() int {
 // hang-up has been reported already and edge triggering will not report it
 // again.
 func (l *loop) serve(tok selector.Token, hup bool) {
-	slot, gen := int(uint32(tok)), uint32(tok>>32)
-	if slot >= len(l.conns) || !l.conns[slot].open || l.conns[slot].gen != gen {
+	c := l.conns.Get(tok)
+	if c == nil {
 		return // an event for a connection already closed: its slot moved on
 	}
-	c := &l.conns[slot]
 	if c.wn > c.wpos { // a partial write to finish first
-		if !l.flush(slot) {
+		if !l.flush(tok, c) {
 			return
 		}
 	}
 	for {
-		n, errno := rawsys.Read(c.fd, c.buf)
+		n, err := c.c.Read(c.buf)
 		switch {
 		case n > 0:
 			l.stats.Msgs.Add(1)
 			l.stats.Bytes.Add(uint64(n))
 			c.wpos, c.wn = 0, n
-			if !l.flush(slot) {
+			if !l.flush(tok, c) {
 				return // closed, or waiting for a writable event
 			}
 			if n < len(c.buf) && !hup {
@@ -298,29 +272,25 @@ func (l *loop) serve(tok selector.Token, hup bool) {
 				// already carried the hang-up: that edge is spent, so read
 				// on to the EOF. WouldBlock says so to the selector: a
 				// no-op on epoll and kqueue, the re-arm on poll.
-				l.sel.WouldBlock(c.fd, selector.Readable)
+				l.sel.WouldBlock(c.c.Fd(), selector.Readable)
 				return
 			}
-		case n == 0: // EOF
-			l.close(slot)
+		case err == syscall.EAGAIN:
+			l.sel.WouldBlock(c.c.Fd(), selector.Readable)
 			return
-		case errno == syscall.EAGAIN:
-			l.sel.WouldBlock(c.fd, selector.Readable)
-			return
-		case errno == syscall.EINTR:
-		default: // ECONNRESET and friends
-			l.close(slot)
+		default: // io.EOF, ECONNRESET and friends
+			l.close(tok, c)
 			return
 		}
 	}
 }
 
 // flush writes buf[wpos:wn]; it reports whether everything was written.
-// On EAGAIN the rest stays and is finished on the next writable event.
-func (l *loop) flush(slot int) bool {
-	c := &l.conns[slot]
+// On EAGAIN or a partial write the rest stays and is finished on the next
+// writable event.
+func (l *loop) flush(tok selector.Token, c *conn) bool {
 	for c.wpos < c.wn {
-		n, errno := rawsys.Write(c.fd, c.buf[c.wpos:c.wn])
+		n, err := c.c.Write(c.buf[c.wpos:c.wn])
 		if n > 0 {
 			c.wpos += n
 			if c.wpos < c.wn {
@@ -328,39 +298,34 @@ func (l *loop) flush(slot int) bool {
 			}
 			continue
 		}
-		if errno == syscall.EAGAIN {
-			l.sel.WouldBlock(c.fd, selector.Writable)
+		if err == syscall.EAGAIN {
+			l.sel.WouldBlock(c.c.Fd(), selector.Writable)
 			return false
 		}
-		if errno != syscall.EINTR {
-			l.close(slot)
-			return false
-		}
+		l.close(tok, c) // EPIPE, ECONNRESET: no SIGPIPE (sock writes with MSG_NOSIGNAL)
+		return false
 	}
 	c.wpos, c.wn = 0, 0
 	return true
 }
 
-func (l *loop) close(slot int) {
-	c := &l.conns[slot]
-	if !c.open {
-		return
+func (l *loop) close(tok selector.Token, c *conn) {
+	l.sel.Deregister(c.c.Fd())
+	c.c.Close()
+	if c.buf != nil {
+		l.bufs = append(l.bufs, c.buf)
 	}
-	l.sel.Deregister(c.fd)
-	unix.Close(c.fd)
-	c.open, c.fd, c.wpos, c.wn = false, -1, 0, 0
-	c.gen++ // events still queued for the old connection no longer match
-	l.free = append(l.free, slot)
+	l.conns.Remove(tok) // events still queued for it no longer match
 	l.stats.Closed.Add(1)
 }
 
 func (l *loop) shutdown() {
-	for i := range l.conns {
-		l.close(i)
+	for tok, c := range l.conns.All() {
+		l.close(tok, c)
 	}
 	l.wake.Close()
 	l.sel.Close()
-	unix.Close(l.lfd)
+	l.ln.Close()
 }
 
 // histogram counts durations in power-of-two nanosecond buckets.

@@ -1,0 +1,143 @@
+//go:build unix
+
+package sock
+
+import (
+	"sync/atomic"
+	"syscall"
+
+	"github.com/rawpoll/rawpoll/rawsys"
+)
+
+// fdRef guards a socket's descriptor number against reuse, as selector's
+// fdRef does for a selector: every call that hands the number to the
+// kernel holds a reference for the duration of the call, Close marks the
+// descriptor closed, and the descriptor is closed for real by whichever of
+// Close and the last reference comes last. Without it, a Read racing a
+// Close in another goroutine could reach the kernel with a number that
+// Close released and an accept elsewhere reused, and read another
+// connection's data.
+//
+// A connection owned by one event loop would need less (the loop never
+// races itself), but sockets are also closed from other goroutines (a
+// shutdown path, a timer), and the cost is two uncontended atomic adds per
+// call, next to a system call of several hundred nanoseconds.
+//
+// The zero fdRef is closed and inert. init may install a descriptor in a
+// zero fdRef, or in one whose descriptor has been closed and which no call
+// uses any more (the caller's storage is being reused).
+type fdRef struct {
+	fd    int
+	state atomic.Int64 // refOpen | refClosed | references * refOne
+	done  atomic.Bool  // destroy has run (or is running)
+	// linger is set when SO_LINGER with a positive time was set: close(2)
+	// may then wait, so destroy uses the scheduler-aware close.
+	linger atomic.Bool
+}
+
+const (
+	refOpen   = 1
+	refClosed = 2
+	refOne    = 4
+	refMask   = refOpen | refClosed
+	refDead   = refOpen | refClosed // the state in which the last reference closes
+	// refReserved marks an fdRef between begin and finish (or abort): closed
+	// for acquire, and never equal to refDead whatever the references.
+	refReserved = 1 << 62
+)
+
+// begin starts installing a descriptor: it reserves the fdRef, and fails
+// when the fdRef is still open or calls are still using a descriptor it
+// held. The reserved fdRef is closed, not open: a stray acquire fails and
+// its release cannot reach refDead. The caller sets what goes with the
+// descriptor, then calls finish, which opens it.
+func (r *fdRef) begin() bool {
+	s := r.state.Load()
+	// Zero; closed before anything was installed (a Close of a zero
+	// value); or closed, with the descriptor gone and no calls left.
+	if s != 0 && s != refClosed && !(s == refDead && r.done.Load()) {
+		return false
+	}
+	return r.state.CompareAndSwap(s, refReserved|refClosed)
+}
+
+// finish installs fd in a reserved fdRef and opens it.
+func (r *fdRef) finish(fd int) {
+	r.fd = fd
+	r.linger.Store(false)
+	r.done.Store(false)
+	r.state.Add(refOpen - refClosed - refReserved)
+}
+
+// abort undoes a begin: the fdRef is closed and may begin again.
+func (r *fdRef) abort() {
+	r.done.Store(true)
+	r.state.Add(refDead - refClosed - refReserved)
+}
+
+// init is begin and finish for a descriptor with nothing else to set.
+func (r *fdRef) init(fd int) bool {
+	if !r.begin() {
+		return false
+	}
+	r.finish(fd)
+	return true
+}
+
+// acquire takes a reference and reports whether the descriptor is open.
+func (r *fdRef) acquire() bool {
+	return r.state.Add(refOne)&refMask == refOpen || r.acquireFailed()
+}
+
+//go:noinline
+func (r *fdRef) acquireFailed() bool {
+	r.release()
+	return false
+}
+
+// release drops a reference taken by acquire.
+func (r *fdRef) release() {
+	if r.state.Add(-refOne) == refDead {
+		r.destroy()
+	}
+}
+
+// isOpen reports whether the descriptor is installed and not closed.
+func (r *fdRef) isOpen() bool { return r.state.Load()&refMask == refOpen }
+
+// fdOrMinus1 is the descriptor while it is open.
+func (r *fdRef) fdOrMinus1() int {
+	if !r.isOpen() {
+		return -1
+	}
+	return r.fd
+}
+
+// close marks the descriptor closed and closes it unless a call holds it,
+// in which case the last release does. It reports the close(2) error when
+// it closed the descriptor itself, and nil for every later Close.
+func (r *fdRef) close() error {
+	if old := r.state.Or(refClosed); old != refOpen {
+		return nil // closed before, never installed, or a call will close it
+	}
+	return r.destroy()
+}
+
+func (r *fdRef) destroy() error {
+	if !r.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	var errno syscall.Errno
+	if r.linger.Load() {
+		// close(2) may wait for the linger time: tell the scheduler.
+		if err := syscall.Close(r.fd); err != nil {
+			errno, _ = err.(syscall.Errno)
+		}
+	} else {
+		errno = rawsys.Close(r.fd)
+	}
+	if errno != 0 {
+		return &OpError{Op: "close", Err: errno}
+	}
+	return nil
+}

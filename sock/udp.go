@@ -1,0 +1,338 @@
+//go:build unix
+
+package sock
+
+import (
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rawpoll/rawpoll/rawsys"
+)
+
+// UDPConn is a non-blocking UDP socket: bound and unconnected
+// (ListenUDP: ReadFrom, WriteTo, ReadBatch, WriteBatch) or connected
+// (DialUDP: Read and Write as well). Addresses are netip.AddrPort values
+// and nothing allocates per datagram. Concurrency and Close are as for
+// Conn.
+type UDPConn struct {
+	ref    fdRef
+	family int
+	dual   bool
+	peer   netip.AddrPort
+}
+
+// ListenUDP creates a UDP socket bound to addr (port 0 picks one; read it
+// with LocalAddr). Options: ReuseAddr, ReusePort, DualStack.
+func ListenUDP(addr netip.AddrPort, opts ...Option) (*UDPConn, error) {
+	return newUDP(addr, netip.AddrPort{}, opts)
+}
+
+// DialUDP creates a UDP socket connected to raddr (connect(2) on a
+// datagram socket only sets the default destination and filters what is
+// received: it does not wait), bound to an address the kernel picks.
+func DialUDP(raddr netip.AddrPort, opts ...Option) (*UDPConn, error) {
+	return newUDP(netip.AddrPort{}, raddr, opts)
+}
+
+func newUDP(laddr, raddr netip.AddrPort, opts []Option) (*UDPConn, error) {
+	cfg := newConfig(opts)
+	op, a := "listen udp", laddr
+	if raddr.IsValid() {
+		op, a = "dial udp", raddr
+	}
+	fam, ok := familyOf(a.Addr())
+	if !ok {
+		return nil, opErr(op, a.String(), ErrFamily)
+	}
+	fd, err := socket(fam, unix.SOCK_DGRAM)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*UDPConn, error) {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := cfg.applyBind(fd, fam, false); err != nil {
+		return fail(err)
+	}
+	if laddr.IsValid() {
+		if err := bindAddr(fd, fam, laddr, cfg.dualStack); err != nil {
+			return fail(err)
+		}
+	}
+	u := &UDPConn{family: fam, dual: cfg.dualStack}
+	if raddr.IsValid() {
+		var ss rawsys.SockaddrStorage
+		sl, err := putStorage(&ss, fam, cfg.dualStack, raddr)
+		if err == nil {
+			err = errnoErr(rawsys.Connect(fd, &ss, sl))
+		}
+		if err != nil {
+			return fail(opErr(op, raddr.String(), err))
+		}
+		u.peer = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
+	}
+	u.ref.init(fd)
+	return u, nil
+}
+
+// Fd returns the descriptor, for Register, or -1 after Close.
+func (u *UDPConn) Fd() int { return u.ref.fdOrMinus1() }
+
+// Close closes the socket; idempotent, as Conn.Close.
+func (u *UDPConn) Close() error { return u.ref.close() }
+
+// LocalAddr returns the bound address (getsockname).
+func (u *UDPConn) LocalAddr() netip.AddrPort {
+	if !u.ref.acquire() {
+		return netip.AddrPort{}
+	}
+	defer u.ref.release()
+	return sockName(u.ref.fd, false)
+}
+
+// PeerAddr returns the address a DialUDP socket is connected to, or the
+// zero AddrPort.
+func (u *UDPConn) PeerAddr() netip.AddrPort { return u.peer }
+
+// SetRecvBuffer sets SO_RCVBUF, the receive queue a burst must fit in.
+func (u *UDPConn) SetRecvBuffer(bytes int) error {
+	if !u.ref.acquire() {
+		return ErrClosed
+	}
+	defer u.ref.release()
+	return setInt(u.ref.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, bytes)
+}
+
+// SetSendBuffer sets SO_SNDBUF.
+func (u *UDPConn) SetSendBuffer(bytes int) error {
+	if !u.ref.acquire() {
+		return ErrClosed
+	}
+	defer u.ref.release()
+	return setInt(u.ref.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, bytes)
+}
+
+// Read receives one datagram into p (a longer one is truncated to
+// len(p)) and returns its length; a zero-length datagram gives 0, nil.
+// With nothing waiting it returns syscall.EAGAIN: re-arm with
+// WouldBlock(fd, Readable). An ICMP error for an earlier send on a
+// connected socket comes back as its errno (ECONNREFUSED).
+func (u *UDPConn) Read(p []byte) (int, error) { return recvOne(&u.ref, p) }
+
+// Write sends p as one datagram to the connected peer. syscall.EAGAIN
+// means the send buffer is full: re-arm with WouldBlock(fd, Writable). On
+// an unconnected socket it fails with syscall.EDESTADDRREQ.
+func (u *UDPConn) Write(p []byte) (int, error) { return sendOne(&u.ref, p) }
+
+func recvOne(r *fdRef, p []byte) (int, error) {
+	if !r.acquire() {
+		return 0, ErrClosed
+	}
+	n, errno := rawsys.Recvfrom(r.fd, p, 0, nil, nil)
+	for errno == syscall.EINTR {
+		n, errno = rawsys.Recvfrom(r.fd, p, 0, nil, nil)
+	}
+	r.release()
+	if errno != 0 {
+		return 0, errno
+	}
+	return n, nil
+}
+
+func sendOne(r *fdRef, p []byte) (int, error) {
+	if !r.acquire() {
+		return 0, ErrClosed
+	}
+	n, errno := rawsys.Sendto(r.fd, p, sendFlags, nil, 0)
+	for errno == syscall.EINTR {
+		n, errno = rawsys.Sendto(r.fd, p, sendFlags, nil, 0)
+	}
+	r.release()
+	if errno != 0 {
+		return 0, errno
+	}
+	return n, nil
+}
+
+// ReadFrom receives one datagram into p and returns its length and
+// sender. With nothing waiting it returns syscall.EAGAIN: re-arm with
+// WouldBlock(fd, Readable).
+func (u *UDPConn) ReadFrom(p []byte) (int, netip.AddrPort, error) {
+	if !u.ref.acquire() {
+		return 0, netip.AddrPort{}, ErrClosed
+	}
+	var ss rawsys.SockaddrStorage
+	sl := uint32(unsafe.Sizeof(ss))
+	n, errno := rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
+	for errno == syscall.EINTR {
+		sl = uint32(unsafe.Sizeof(ss))
+		n, errno = rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
+	}
+	u.ref.release()
+	if errno != 0 {
+		return 0, netip.AddrPort{}, errno
+	}
+	return n, fromSockaddr(ss.Inet6(), sl), nil
+}
+
+// WriteTo sends p as one datagram to addr. An address of the other family
+// gives ErrFamily (an IPv4 address on an IPv6 socket is sent IPv4-mapped
+// when the socket is DualStack); a connected socket gives
+// syscall.EISCONN. syscall.EAGAIN means the send buffer is full: re-arm
+// with WouldBlock(fd, Writable).
+func (u *UDPConn) WriteTo(p []byte, addr netip.AddrPort) (int, error) {
+	if u.peer.IsValid() {
+		return 0, syscall.EISCONN
+	}
+	var ss rawsys.SockaddrStorage
+	sl, err := putStorage(&ss, u.family, u.dual, addr)
+	if err != nil {
+		return 0, err
+	}
+	if !u.ref.acquire() {
+		return 0, ErrClosed
+	}
+	n, errno := rawsys.Sendto(u.ref.fd, p, sendFlags, &ss, sl)
+	for errno == syscall.EINTR {
+		n, errno = rawsys.Sendto(u.ref.fd, p, sendFlags, &ss, sl)
+	}
+	u.ref.release()
+	if errno != 0 {
+		return 0, errno
+	}
+	return n, nil
+}
+
+// Message is one datagram of a batch. The slice of Messages and every
+// Buf belong to the caller, who reuses them from batch to batch: the
+// batch calls allocate nothing.
+type Message struct {
+	// Buf is where ReadBatch stores the datagram (a longer one is
+	// truncated), or what WriteBatch sends.
+	Buf []byte
+	// N is the length ReadBatch received, or what WriteBatch sent.
+	N int
+	// Addr is the sender (ReadBatch), or the destination (WriteBatch;
+	// leave it zero on a connected socket).
+	Addr netip.AddrPort
+	// Truncated reports that the datagram was longer than Buf (ReadBatch).
+	Truncated bool
+}
+
+// batchChunk is how many messages one recvmmsg or sendmmsg takes, with
+// its headers, iovecs and addresses in arrays on the stack (3.4 KiB).
+const batchChunk = 32
+
+// ReadBatch receives up to len(ms) datagrams, one per Message, with
+// recvmmsg (a loop of recvmsg on darwin, FreeBSD and DragonFly): 32 per
+// system call, filling ms in order, and returns how many it received.
+// When nothing is waiting it returns 0, syscall.EAGAIN. When it returns
+// fewer than len(ms) the receive queue is empty: re-arm with
+// WouldBlock(fd, Readable) then, as after EAGAIN. An error after the
+// first datagram is reported by the next call.
+func (u *UDPConn) ReadBatch(ms []Message) (int, error) {
+	if !u.ref.acquire() {
+		return 0, ErrClosed
+	}
+	var hdrs [batchChunk]rawsys.Mmsghdr
+	var iov [batchChunk]rawsys.Iovec
+	var names [batchChunk]rawsys.RawSockaddrInet6
+	total := 0
+	for total < len(ms) {
+		k := min(len(ms)-total, batchChunk)
+		for i := range k {
+			iov[i] = rawsys.MakeIovec(ms[total+i].Buf)
+			hdrs[i].Hdr = rawsys.MakeMsghdr(unsafe.Pointer(&names[i]), rawsys.SizeofSockaddrInet6, iov[i:i+1])
+		}
+		n, errno := rawsys.Recvmmsg(u.ref.fd, hdrs[:k], 0)
+		for errno == syscall.EINTR {
+			n, errno = rawsys.Recvmmsg(u.ref.fd, hdrs[:k], 0)
+		}
+		if errno != 0 {
+			if total > 0 {
+				break
+			}
+			u.ref.release()
+			return 0, errno
+		}
+		for i := range n {
+			m := &ms[total+i]
+			m.N = int(hdrs[i].Len)
+			m.Addr = fromSockaddr(&names[i], hdrs[i].Hdr.Namelen)
+			m.Truncated = hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0
+		}
+		total += n
+		if n < k {
+			break
+		}
+	}
+	u.ref.release()
+	return total, nil
+}
+
+// WriteBatch sends ms[i].Buf to ms[i].Addr for each message, with
+// sendmmsg (a loop of sendmsg on darwin, FreeBSD and DragonFly), 32 per
+// system call, setting each sent message's N, and returns how many were
+// sent. Fewer than len(ms) means the send buffer filled (re-arm with
+// WouldBlock(fd, Writable) and send the rest later) or that the next
+// message has a bad address or failed, which the next call reports. An
+// error is returned only when the first message cannot be sent: its
+// address's ErrFamily, or syscall.EAGAIN.
+func (u *UDPConn) WriteBatch(ms []Message) (int, error) {
+	if !u.ref.acquire() {
+		return 0, ErrClosed
+	}
+	var hdrs [batchChunk]rawsys.Mmsghdr
+	var iov [batchChunk]rawsys.Iovec
+	var names [batchChunk]rawsys.RawSockaddrInet6
+	total := 0
+	for total < len(ms) {
+		k := min(len(ms)-total, batchChunk)
+		for i := range k {
+			m := &ms[total+i]
+			iov[i] = rawsys.MakeIovec(m.Buf)
+			var name unsafe.Pointer
+			var nl uint32
+			if !u.peer.IsValid() || m.Addr.IsValid() {
+				var err error
+				if nl, err = putAddr(&names[i], u.family, u.dual, m.Addr); err != nil {
+					if total+i == 0 {
+						u.ref.release()
+						return 0, err
+					}
+					k = i // send what precedes the bad address
+					break
+				}
+				name = unsafe.Pointer(&names[i])
+			}
+			hdrs[i].Hdr = rawsys.MakeMsghdr(name, nl, iov[i:i+1])
+		}
+		if k == 0 {
+			break
+		}
+		n, errno := rawsys.Sendmmsg(u.ref.fd, hdrs[:k], sendFlags)
+		for errno == syscall.EINTR {
+			n, errno = rawsys.Sendmmsg(u.ref.fd, hdrs[:k], sendFlags)
+		}
+		if errno != 0 {
+			if total > 0 {
+				break
+			}
+			u.ref.release()
+			return 0, errno
+		}
+		for i := range n {
+			ms[total+i].N = int(hdrs[i].Len)
+		}
+		total += n
+		if n < k || k < batchChunk && total < len(ms) {
+			break
+		}
+	}
+	u.ref.release()
+	return total, nil
+}
