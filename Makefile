@@ -19,9 +19,9 @@ CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle fuzz soak
+.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle bench-instr instr-baseline fuzz soak
 
-test: lint cross test-amd64 test-arm64 bench-smoke
+test: lint cross test-amd64 test-arm64 bench-smoke bench-instr
 	@echo "make test: all passed"
 
 # The three Linux backends: epoll (default), poll (-tags rawpoll_forcepoll)
@@ -98,6 +98,44 @@ bench-smoke:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchtime=100x ./bench > $(OUT)/smoke.txt || { cat $(OUT)/smoke.txt; exit 1; }
 	$(GO) run ./bench/cmd/benchgate -allocs-only $(OUT)/smoke.txt
+
+# User-space instructions per hot-path call, counted exactly under valgrind
+# (bench/cmd/instr: callgrind around the measured loop only), as benchmark
+# lines in $(OUT)/instr.txt that benchstat shows by impl; benchgate then
+# fails every row of rawpoll's code (every impl but xsys and syscall) more
+# than 2% above this platform's baseline, and every row new to it or
+# missing from the run. About 5 s; make test runs it. Without valgrind
+# (Debian package valgrind) it prints a SKIP, or fails when
+# RAWPOLL_REQUIRE_VALGRIND is set (.ci/run sets it). A count that moves on
+# purpose is recorded with make instr-baseline, in a commit of its own that
+# says which change moved it.
+INSTR_BASELINE ?= testdata/instr/$(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH).txt
+INSTR_BAR  = \#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#\#
+INSTR_SKIP = echo "$(INSTR_BAR)"; echo "SKIP: instruction-count gate NOT RUN: $$why"; echo "$(INSTR_BAR)"
+bench-instr:
+	@if ! command -v valgrind >/dev/null 2>&1; then \
+		if [ -n "$$RAWPOLL_REQUIRE_VALGRIND" ]; then \
+			echo "FAIL: valgrind not found and RAWPOLL_REQUIRE_VALGRIND is set"; exit 1; \
+		fi; \
+		why="valgrind not found (apt-get install -y valgrind, or run .ci/run)"; $(INSTR_SKIP); exit 0; \
+	fi; \
+	set -e; mkdir -p $(OUT); \
+	$(GO) build -o $(OUT)/instr ./bench/cmd/instr; \
+	$(OUT)/instr > $(OUT)/instr.txt; \
+	$(GO) tool benchstat -filter '.unit:instructions/op' -col '/impl@(rawsys xsys uring rawsys-blocking rawsys-at stub syscall)' $(OUT)/instr.txt; \
+	if [ ! -f $(INSTR_BASELINE) ]; then \
+		why="no baseline $(INSTR_BASELINE) for this platform (make instr-baseline)"; $(INSTR_SKIP); exit 0; \
+	fi; \
+	$(GO) run ./bench/cmd/benchgate -instr-baseline $(INSTR_BASELINE) $(OUT)/instr.txt
+
+# Records this tree's counts as the baseline. Commit it on its own.
+instr-baseline:
+	@mkdir -p $(OUT) $(dir $(INSTR_BASELINE))
+	$(GO) build -o $(OUT)/instr ./bench/cmd/instr
+	$(OUT)/instr > $(OUT)/instr.txt
+	cp $(OUT)/instr.txt $(INSTR_BASELINE)
+	@git --no-pager diff --stat -- $(INSTR_BASELINE) 2>/dev/null || true
+	@echo "instr-baseline: wrote $(INSTR_BASELINE); review the diff and commit it on its own"
 
 # This run against the baseline measured on the development VM
 # (testdata/bench/linux-amd64.txt); different machines show up as

@@ -6,5 +6,7 @@
 //
 //	go tool benchstat -col /impl out.txt
 //
-// `make bench` runs them interleaved and prints that table.
+// `make bench` runs them interleaved and prints that table. Instruction
+// counts of the same paths, exact under valgrind, come from bench/cmd/instr
+// (`make bench-instr`).
 package bench

@@ -9,6 +9,11 @@
 // Kernel convention: number in R8; arguments in R0-R5; result in R0, where
 // [-4095, -1] is -errno. CMN $4095, R0 sets carry exactly for that range.
 // Every stub returns (-1, errno) on failure and (result, 0) on success.
+//
+// epoll_pwait, epoll_pwait2 and ppoll get a NULL signal mask and no
+// sigsetsize: the kernel reads the size only along with a mask
+// (set_user_sigmask in kernel/signal.c returns at once for a NULL one), so
+// the register is left as it is, one instruction less per call.
 
 #include "textflag.h"
 
@@ -63,7 +68,6 @@ TEXT ·EpollPwaitRaw(SB),NOSPLIT,$0-48
 	MOVD	maxevents+16(FP), R2
 	MOVD	msec+24(FP), R3
 	MOVD	ZR, R4			// sigmask: NULL, keep the thread's mask
-	MOVD	$8, R5			// sigsetsize (ignored with a NULL mask)
 	MOVD	$SYS_epoll_pwait, R8
 	SVC
 	CMN	$4095, R0
@@ -85,7 +89,6 @@ TEXT ·EpollPwait2Raw(SB),NOSPLIT,$0-48
 	MOVD	maxevents+16(FP), R2
 	MOVD	timeout+24(FP), R3
 	MOVD	ZR, R4
-	MOVD	$8, R5
 	MOVD	$SYS_epoll_pwait2, R8
 	SVC
 	CMN	$4095, R0
@@ -124,7 +127,6 @@ TEXT ·PpollRaw(SB),NOSPLIT,$0-40
 	MOVD	nfds+8(FP), R1
 	MOVD	timeout+16(FP), R2
 	MOVD	ZR, R3			// sigmask: NULL
-	MOVD	$8, R4			// sigsetsize
 	MOVD	$SYS_ppoll, R8
 	SVC
 	CMN	$4095, R0

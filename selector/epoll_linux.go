@@ -134,7 +134,10 @@ const closeWakeFlag = rawsys.EPOLLRDNORM
 var closeWoke atomic.Bool
 
 // dropCloseWakes removes Close wake-ups from buf[:n] and returns how many
-// events remain.
+// events remain. Out of line: inlined into Select, it would make the hot
+// path keep buf in its frame.
+//
+//go:noinline
 func dropCloseWakes(buf []sysEvent, n int) int {
 	j := 0
 	for i := range buf[:n] {
@@ -422,6 +425,54 @@ const (
 // Select returns nil with ev.Len() == 0 when the timeout expires. EINTR
 // never reaches the caller: Select retries with the time that remains.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error {
+	// The poll an event loop makes between bursts, and the path make
+	// bench-instr counts (EpollWaitEmpty/impl=rawsys): one raw stub inside
+	// the reference, no scheduler call. Waits, bad arguments and a closed
+	// Selector are selectSlow's; io_uring goes to uringSelect. buf is
+	// read before the acquire, after whose atomic add the compiler would
+	// read ev.buf and check its bounds again; each inlined call shares its
+	// line with other code, which keeps the inliner's position-marking NOP
+	// out of the path.
+	if ev == nil || s == nil {
+		return s.selectSlow(ev, timeout)
+	}
+	if s.ur != nil {
+		if len(ev.buf) == 0 {
+			return s.selectSlow(ev, timeout)
+		}
+		return s.uringSelect(ev, timeout)
+	}
+	if timeout != 0 {
+		return s.selectSlow(ev, timeout)
+	}
+	buf := ev.buf
+	if len(buf) == 0 || !s.ref.acquire() {
+		return s.selectSlow(ev, timeout)
+	}
+	var n int
+	var errno syscall.Errno
+	if n, errno = rawsys.EpollPwaitRaw(s.ref.fd, &buf[0], len(buf), 0); s.ref.releaseClosed() {
+		// Closed while we polled: what the kernel returned may include
+		// Close's wake-up, which is no event of the caller's.
+		ev.n = 0
+		return ErrClosed
+	}
+	// The stub returns n == -1 with an errno, or n >= 0 and none: one test
+	// of n tells the three cases apart.
+	if n > 0 {
+		if closeWoke.Load() {
+			n = dropCloseWakes(ev.buf, n)
+		}
+	} else if n < 0 {
+		return s.selectFailed(ev, 0, errno)
+	}
+	ev.n = n
+	return nil
+}
+
+// selectSlow is Select with a timeout, with arguments it refuses, or on a
+// closed Selector.
+func (s *Selector) selectSlow(ev *Events, timeout time.Duration) error {
 	if ev == nil || len(ev.buf) == 0 {
 		ev.Clear()
 		return ErrNoCapacity
@@ -429,26 +480,14 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	if s != nil && s.ur != nil {
 		return s.uringSelect(ev, timeout)
 	}
-	if s == nil || !s.ref.acquire() {
+	if s == nil || timeout == 0 || !s.ref.acquire() {
+		// A zero timeout comes here only when Select's acquire failed.
 		ev.n = 0
 		return ErrClosed
 	}
-	var n int
-	var errno syscall.Errno
-	if timeout == 0 {
-		// The poll an event loop makes between bursts: one raw stub, no
-		// scheduler call, inlined here because every nanosecond of this
-		// path shows in a busy loop.
-		n, errno = rawsys.EpollPwaitRaw(s.ref.fd, &ev.buf[0], len(ev.buf), 0)
-		if n > 0 && closeWoke.Load() {
-			n = dropCloseWakes(ev.buf, n)
-		}
-	} else {
-		n, errno = s.wait(ev.buf, timeout)
-	}
+	n, errno := s.wait(ev.buf, timeout)
 	if s.ref.releaseClosed() {
-		// Closed while we waited: what the kernel returned may include
-		// Close's wake-up, which is no event of the caller's.
+		// Closed while we waited: as in Select.
 		ev.n = 0
 		return ErrClosed
 	}

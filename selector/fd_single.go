@@ -19,16 +19,32 @@ func dupCloexec(fd int) (int, error) {
 
 // releaseClosed drops a reference and reports whether close was called
 // while it was held, read from the result of the same atomic add (no
-// second load on the hot path).
+// second load on the hot path; as in acquire, the flag is tested on the
+// value the add found, which XADD leaves in its register). It inlines, and
+// returns constants, so that the caller's test of its result compiles to
+// the branch on the add; the closed case is releasedClosed's.
 func (r *fdRef) releaseClosed() bool {
-	n := r.state.Add(-refOne)
-	if n&refClosed == 0 {
-		return false
+	if (r.state.Add(-refOne)+refOne)&refClosed != 0 {
+		r.releasedClosed()
+		return true
 	}
-	if n == refDead {
+	return false
+}
+
+// releasedClosed is releaseClosed after a close: it closes the descriptor
+// if no reference remains. It loads the state again instead of taking the
+// add's result, which would put releaseClosed over the inlining budget (83
+// against 80), and that is as safe: every add that brings the state to
+// refDead is followed by a destroy of its own (release, acquireFailed,
+// closeWaking, or this load, unless a failing acquire's add came in
+// between, and that acquire's release then sees refDead), and destroy
+// closes once.
+//
+//go:noinline
+func (r *fdRef) releasedClosed() {
+	if r.state.Load() == refDead {
 		r.destroy()
 	}
-	return true
 }
 
 // isClosed reports whether close has been called or the descriptor was

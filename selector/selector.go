@@ -313,8 +313,11 @@ func (e *Events) All() iter.Seq[*Event] {
 		if e == nil {
 			return
 		}
-		for i := range e.buf[:e.n] {
-			if !yield((*Event)(&e.buf[i])) {
+		// A local subslice: indexing it needs no bounds check, where
+		// e.buf[i] is checked against len(e.buf) on every event.
+		buf := e.buf[:e.n]
+		for i := range buf {
+			if !yield((*Event)(&buf[i])) {
 				return
 			}
 		}
@@ -454,8 +457,11 @@ type fdRef struct {
 const (
 	refOpen   = 1 // set once, by init: the descriptor is installed
 	refClosed = 2 // set by close
-	refOne    = 4 // one reference
-	refMask   = refOpen | refClosed
+	// refOne is one reference. The count starts at bit 8, so that the low
+	// byte holds the flags alone and acquire tests them with one byte
+	// compare.
+	refOne  = 1 << 8
+	refMask = refOpen | refClosed
 	// refDead is the state in which the last reference closes the
 	// descriptor: installed, closed, no references.
 	refDead = refOpen | refClosed
@@ -469,20 +475,24 @@ func (r *fdRef) init(fd int) {
 
 // acquire takes a reference and reports whether the descriptor is open.
 // It is small enough to inline: one LOCK XADD on the fast path, the open
-// test made on its own result.
+// test made on the value the add found (x86's XADD returns it; adding
+// refOne leaves the flags alone, but without subtracting it again the
+// compiler redoes the add on XADD's result), and constant results, so that
+// the caller's test compiles to that one branch.
 func (r *fdRef) acquire() bool {
-	return r.state.Add(refOne)&refMask == refOpen || r.acquireFailed()
+	if uint8(r.state.Add(refOne)-refOne) != refOpen {
+		r.acquireFailed()
+		return false
+	}
+	return true
 }
 
 // acquireFailed undoes the reference of an acquire that found the
-// descriptor closed, and reports false. Kept out of line so that acquire
-// stays within the inlining budget.
+// descriptor closed. Kept out of line so that acquire stays within the
+// inlining budget.
 //
 //go:noinline
-func (r *fdRef) acquireFailed() bool {
-	r.release()
-	return false
-}
+func (r *fdRef) acquireFailed() { r.release() }
 
 // release drops a reference taken by acquire.
 func (r *fdRef) release() {

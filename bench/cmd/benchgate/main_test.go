@@ -90,3 +90,66 @@ func TestSubBenchmarkKeys(t *testing.T) {
 		t.Fatalf("sub-benchmarks not kept apart:\n%s", out)
 	}
 }
+
+// instrText writes instruction-count lines as bench/cmd/instr does.
+func instrText(goVer string, rows ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "goos: linux\ngoarch: amd64\ngo: %s\n", goVer)
+	for i := 0; i+1 < len(rows); i += 2 {
+		fmt.Fprintf(&b, "Benchmark%s 1 %s instructions/op 0 allocs/op\n", rows[i], rows[i+1])
+	}
+	return b.String()
+}
+
+func judgeInstrText(t *testing.T, base, cur string) (string, int, int) {
+	t.Helper()
+	bs, cs := newSet(), newSet()
+	if err := bs.read(strings.NewReader(base), "base"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.read(strings.NewReader(cur), "cur"); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	p, f := judgeInstr(&out, bs, cs, 0.02)
+	return out.String(), p, f
+}
+
+func TestInstrWithinTolerancePasses(t *testing.T) {
+	base := instrText("go1.26.8", "Wait/impl=rawsys", "100", "Wait/impl=stub", "30", "Wait/impl=xsys", "285")
+	// +2% exactly is allowed; x/sys may move freely.
+	cur := instrText("go1.26.8", "Wait/impl=rawsys", "102", "Wait/impl=stub", "29", "Wait/impl=xsys", "400")
+	out, p, f := judgeInstrText(t, base, cur)
+	if p != 2 || f != 0 || !strings.Contains(out, "PASS Wait impl=rawsys: 102 instructions/op, baseline 100 (+2.0%)") ||
+		!strings.Contains(out, "INFO Wait impl=xsys: 400 instructions/op (baseline 285; not gated)") {
+		t.Fatalf("%d passed, %d failed:\n%s", p, f, out)
+	}
+}
+
+func TestInstrRiseFails(t *testing.T) {
+	base := instrText("go1.26.8", "Wait/impl=rawsys", "100", "Wait/impl=rawsys-blocking", "233", "Wait/impl=uring", "127")
+	cur := instrText("go1.26.8", "Wait/impl=rawsys", "102.5", "Wait/impl=rawsys-blocking", "233", "Wait/impl=uring", "130")
+	out, _, f := judgeInstrText(t, base, cur)
+	if f != 2 || !strings.Contains(out, "FAIL Wait impl=rawsys: 102.5 instructions/op, baseline 100: +2.5%, more than 2% above") ||
+		!strings.Contains(out, "FAIL Wait impl=uring: 130 instructions/op, baseline 127: +2.4%") {
+		t.Fatalf("a 2.5%% rise passed:\n%s", out)
+	}
+	if strings.Contains(out, "note:") {
+		t.Fatalf("a toolchain note with the same Go version:\n%s", out)
+	}
+	out, _, _ = judgeInstrText(t, base, strings.Replace(cur, "go1.26.8", "go1.27.0", 1))
+	if !strings.Contains(out, "counted with go1.26.8 and this run with go1.27.0") {
+		t.Fatalf("no note on a different Go version:\n%s", out)
+	}
+}
+
+func TestInstrNewAndMissingRowsFail(t *testing.T) {
+	base := instrText("go1.26.8", "Wait/impl=rawsys", "100", "Gone/impl=rawsys", "50")
+	cur := instrText("go1.26.8", "Wait/impl=rawsys", "90", "New/impl=stub", "20")
+	out, p, f := judgeInstrText(t, base, cur)
+	if p != 1 || f != 2 || !strings.Contains(out, "FAIL New impl=stub: 20 instructions/op, no baseline") ||
+		!strings.Contains(out, "FAIL Gone impl=rawsys: in the baseline (50 instructions/op) but not measured") ||
+		!strings.Contains(out, "lock it in with make instr-baseline") {
+		t.Fatalf("%d passed, %d failed:\n%s", p, f, out)
+	}
+}
