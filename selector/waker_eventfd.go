@@ -47,20 +47,36 @@ func (w *Waker) Wake() error {
 	if w == nil || w.sel.closed() || !w.ref.acquire() {
 		return ErrClosed
 	}
+	one := wakeOne // the eventfd counter is a native-endian uint64
+	_, errno := rawsys.Write(w.ref.fd, one[:])
+	if errno != 0 {
+		return w.wakeFailed(errno) // releases
+	}
+	w.ref.release()
+	return nil
+}
+
+var wakeOne = [8]byte{1}
+
+// wakeFailed is Wake's cold path, out of line so that the hot one stays
+// a write between the reference's two atomic adds (no defer). It releases
+// the reference Wake took.
+//
+//go:noinline
+func (w *Waker) wakeFailed(errno syscall.Errno) error {
 	defer w.ref.release()
-	one := [8]byte{1} // the eventfd counter is a native-endian uint64
 	for range 2 {
-		_, errno := rawsys.Write(w.ref.fd, one[:])
 		if errno != syscall.EAGAIN {
-			if errno != 0 {
-				return opError("wake", w.ref.fd, errno)
-			}
-			return nil
+			return opError("wake", w.ref.fd, errno)
 		}
 		// The counter is at its maximum, 2^64-2 (eventfd(2)): reset it by
 		// reading and write again, so the wake still produces an edge.
 		var drain [8]byte
 		rawsys.Read(w.ref.fd, drain[:])
+		one := wakeOne
+		if _, errno = rawsys.Write(w.ref.fd, one[:]); errno == 0 {
+			return nil
+		}
 	}
 	return opError("wake", w.ref.fd, syscall.EAGAIN)
 }
