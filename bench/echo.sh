@@ -94,7 +94,7 @@ fi
 echo "syscalls per echoed message at C=1, 64 B (perf stat -e raw_syscalls:sys_enter and syscalls:sys_enter_* on the server, untraced, ${secs}s):"
 for s in rawpoll-1 rawpoll-2 net-1 net-2; do
 	start "$s"
-	perf stat -x, -e 'raw_syscalls:sys_enter,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_futex,syscalls:sys_enter_nanosleep,syscalls:sys_enter_sched_yield' \
+	perf stat -x, -e 'raw_syscalls:sys_enter,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_sendto,syscalls:sys_enter_futex,syscalls:sys_enter_nanosleep,syscalls:sys_enter_sched_yield' \
 		-o "$out/perf-$s.csv" -p "$pid" -- "$out/echoload" -addr "$addr" -c 1 -size 64 -warmup 0s -duration "${secs}s" >"$out/perf-$s.load"
 	stop
 	msgs=$(awk -v d="$secs" '{ for (i = 1; i <= NF; i++) if ($i ~ /^msgs\/s=/) { sub(/msgs\/s=/, "", $i); print $i * d } }' "$out/perf-$s.load")
