@@ -16,7 +16,9 @@ import (
 // without allocating (except for a zone: see fromSockaddr).
 
 // putAddr writes ap into sa (28 bytes: room for either family) for a
-// socket of family fam; dual says an IPv6 socket is dual-stack, so that an
+// socket of family fam; an IPv4 address goes through the 16-byte
+// sockaddr_in view of the same memory, which fits inside it (checkptr
+// agrees); dual says an IPv6 socket is dual-stack, so that an
 // IPv4 address goes as an IPv4-mapped one. It returns the length.
 func putAddr(sa *rawsys.RawSockaddrInet6, fam int, dual bool, ap netip.AddrPort) (uint32, error) {
 	a := ap.Addr()
@@ -58,7 +60,7 @@ func fromSockaddr(sa *rawsys.RawSockaddrInet6, n uint32) netip.AddrPort {
 		if n < rawsys.SizeofSockaddrInet4 {
 			return netip.AddrPort{}
 		}
-		s4 := (*rawsys.RawSockaddrInet4)(unsafe.Pointer(sa))
+		s4 := (*rawsys.RawSockaddrInet4)(unsafe.Pointer(sa)) // the smaller view of the same bytes
 		return netip.AddrPortFrom(netip.AddrFrom4(s4.Addr), uint16(s4.Port[0])<<8|uint16(s4.Port[1]))
 	case rawsys.AF_INET6:
 		if n < rawsys.SizeofSockaddrInet6 {

@@ -224,7 +224,10 @@ type Message struct {
 }
 
 // batchChunk is how many messages one recvmmsg or sendmmsg takes, with
-// its headers, iovecs and addresses in arrays on the stack (3.4 KiB).
+// its headers, iovecs and addresses in arrays on the stack (3.4 KiB). The
+// headers point into the other two arrays and into the caller's buffers;
+// all of them are live for the call (the stubs are //go:noescape, so the
+// arrays stay on this goroutine's stack, which does not move during it).
 const batchChunk = 32
 
 // ReadBatch receives up to len(ms) datagrams, one per Message, with

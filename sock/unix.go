@@ -44,7 +44,9 @@ func (a UnixAddr) String() string { return string(a.b[:a.n]) }
 // never bound, like most Unix clients).
 func (a UnixAddr) IsUnnamed() bool { return a.n == 0 }
 
-// put stores the address for a system call and returns its length.
+// put stores the address for a system call and returns its length. The
+// string is a view of a.b, which SetUnix only copies from, during the
+// call: nothing allocates and nothing keeps it.
 func (a *UnixAddr) put(ss *rawsys.SockaddrStorage) uint32 {
 	n, _ := ss.SetUnix(unsafe.String(unsafe.SliceData(a.b[:]), int(a.n)))
 	return n
