@@ -43,21 +43,24 @@ var (
 
 const (
 	// User data. A registration's: bit 63 clear, the generation in bits
-	// 24-62, the slot in bits 0-23. Internal requests': bit 63 set, the
-	// kind in bits 56-62, the generation's low 32 bits in 24-55, the slot.
+	// 24-55, the slot in bits 0-23. Internal requests': bit 63 set, the
+	// kind in bits 56-62, then a generation and a slot the same way, so
+	// that the user data of the registration an internal request is about
+	// can be rebuilt from its own.
 	udSlotBits   = 24
 	udSlotMask   = 1<<udSlotBits - 1
 	udInternal   = 1 << 63
 	udKindShift  = 56
-	udGenMask    = 1<<(63-udSlotBits) - 1
+	udGenMask    = 1<<32 - 1
 	uringMaxRegs = udSlotMask + 1
 
 	kindWake   = 1 // a NOP that wakes the waiting Selects
-	kindRemove = 2 // the POLL_REMOVE of a Deregister
-	kindUpdate = 3 // the in-place POLL_REMOVE update of a Reregister
+	kindRemove = 2 // the cancel of a registration's poll, by Deregister
+	kindUpdate = 3 // the in-place update of a Reregister (carries the old generation)
 	kindSend   = 4 // a Send
 	kindRecv   = 5 // a Recv (multishot, into the buffer ring)
 	kindCancel = 6 // the cancel of a Recv, by Deregister
+	kindKick   = 7 // the poll of the kick eventfd (see kick)
 
 	// The buffer ring Recv takes from: made at the first Recv.
 	uringBufGroup = 0
@@ -68,7 +71,19 @@ const (
 func regUserData(slot uint32, gen uint64) uint64 { return gen<<udSlotBits | uint64(slot) }
 
 func internalUserData(kind uint64, slot uint32, gen uint64) uint64 {
-	return udInternal | kind<<udKindShift | (gen&(1<<32-1))<<udSlotBits | uint64(slot)
+	return udInternal | kind<<udKindShift | (gen&udGenMask)<<udSlotBits | uint64(slot)
+}
+
+// regOf rebuilds, from an internal request's user data, the user data of
+// the registration it is about.
+func regOf(ud uint64) uint64 { return ud &^ (udInternal | 0x7f<<udKindShift) }
+
+// nextGen moves a generation on, skipping 0.
+func nextGen(g uint64) uint64 {
+	if g = (g + 1) & udGenMask; g == 0 {
+		g = 1
+	}
+	return g
 }
 
 // uringSend keeps a Send's buffer reachable (the kernel reads it by
@@ -95,6 +110,7 @@ type uringReg struct {
 	gen    uint64
 	token  Token
 	events uint32 // the poll mask asked for
+	hup    uint32 // hang-up bits seen (POLLRDHUP, POLLHUP), reported with every later event
 }
 
 // uringState is what a Selector and its clones share.
@@ -111,6 +127,7 @@ type uringState struct {
 	recvByFd map[int32]uint32
 	sendByFd map[int32]uint32       // the one Send in flight per fd
 	bufs     *rawsys.IoUringBufRing // made by the first Recv
+	kickFd   int                    // an eventfd whose poll wakes a waiting Select (kick)
 	handles  int                    // handles not yet destroyed; the ring goes with the last
 	waiting  int                    // Selects inside io_uring_enter
 	wakes    int                    // wake NOPs submitted and not yet reaped
@@ -130,15 +147,36 @@ func newUring() (*Selector, error) {
 	if err := uringUsable(); err != nil {
 		return nil, err
 	}
-	p := rawsys.IoUringParams{Flags: rawsys.IORING_SETUP_CQSIZE | rawsys.IORING_SETUP_CLAMP, CqEntries: uringCQEntries}
+	// COOP_TASKRUN (5.19): the kernel posts a completion from task work
+	// on the thread that submitted the request, and by default interrupts
+	// that thread with an IPI if it is running, for every completion: a
+	// virtual machine's most expensive event. Cooperative, the work waits
+	// for that thread's next entry into the kernel (an event loop's next
+	// Select), or wakes it if it sleeps (TWA_SIGNAL_NO_IPI, kernel commit
+	// e1169f06d5bb); TASKRUN_FLAG says in the SQ flags that work waits, so
+	// a zero-timeout Select knows to enter. A kernel before 5.19 refuses
+	// the flags (EINVAL): then without.
+	p := rawsys.IoUringParams{Flags: rawsys.IORING_SETUP_CQSIZE | rawsys.IORING_SETUP_CLAMP |
+		rawsys.IORING_SETUP_COOP_TASKRUN | rawsys.IORING_SETUP_TASKRUN_FLAG, CqEntries: uringCQEntries}
 	ring, errno := rawsys.NewIoUring(uringSQEntries, &p)
+	if errno == syscall.EINVAL {
+		p = rawsys.IoUringParams{Flags: rawsys.IORING_SETUP_CQSIZE | rawsys.IORING_SETUP_CLAMP, CqEntries: uringCQEntries}
+		ring, errno = rawsys.NewIoUring(uringSQEntries, &p)
+	}
 	if errno != 0 {
 		return nil, opError("new", -1, errno)
 	}
-	st := &uringState{ring: ring, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}, sendByFd: map[int32]uint32{}}
+	kickFd, errno := rawsys.Eventfd2(0, rawsys.EFD_CLOEXEC|rawsys.EFD_NONBLOCK)
+	if errno != 0 {
+		ring.Close()
+		return nil, opError("new", -1, errno)
+	}
+	st := &uringState{ring: ring, kickFd: kickFd, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}, sendByFd: map[int32]uint32{}}
+	st.armKick() // submitted by the first Select
 	s, err := st.newHandle()
 	if err != nil {
 		ring.Close()
+		closeFd(kickFd)
 		return nil, err
 	}
 	return s, nil
@@ -173,6 +211,7 @@ func (h *uringHandle) gone() {
 	if st.handles--; st.handles == 0 && st.ring != nil {
 		st.ring.Close() // the kernel cancels every request: the files are released
 		st.ring = nil
+		closeFd(st.kickFd)
 		if st.bufs != nil {
 			st.bufs.Close() // after the ring: nothing can take a buffer any more
 			st.bufs = nil
@@ -229,6 +268,11 @@ func (st *uringState) submit() syscall.Errno {
 	}
 }
 
+// uringEnterFlags are the SQ flags that ask for an enter with GETEVENTS:
+// completions in the kernel's overflow list (IORING_FEAT_NODROP), and
+// completion work waiting for this ring (TASKRUN_FLAG).
+const uringEnterFlags = rawsys.IORING_SQ_CQ_OVERFLOW | rawsys.IORING_SQ_TASKRUN
+
 // enterNoWait submits what is queued and runs this thread's pending
 // completion work, without waiting (GETEVENTS with min_complete 0 cannot
 // block). Caller holds mu.
@@ -243,11 +287,27 @@ func (st *uringState) enterNoWait() {
 	}
 }
 
-// kick submits now if a Select is waiting in the kernel (it would not see
-// the change until it wakes); otherwise the next Select's enter submits.
+// kick makes a Select waiting in the kernel come out and submit what is
+// queued (it would not see the change until it wakes); otherwise the next
+// Select's enter submits. It writes to the ring's kick eventfd instead of
+// submitting from this thread: a poll's completion work runs on the
+// thread that submitted it, and with cooperative task work that thread
+// must be one that enters the kernel for the ring, the Select's.
 func (st *uringState) kick() {
 	if st.waiting > 0 && st.queued.Load() {
-		st.submit()
+		one := [8]byte{1}
+		if _, errno := rawsys.Write(st.kickFd, one[:]); errno != 0 && errno != syscall.EAGAIN {
+			st.submit() // cannot happen with a live eventfd; submit rather than lose the change
+		}
+	}
+}
+
+// armKick queues the multishot poll of the kick eventfd. Caller holds mu
+// (or owns st, at creation).
+func (st *uringState) armKick() {
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepPollAdd(st.kickFd, rawsys.POLLIN, rawsys.IORING_POLL_ADD_MULTI)
+		sqe.UserData = internalUserData(kindKick, 0, 0)
 	}
 }
 
@@ -305,7 +365,7 @@ func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
 		st.regs = append(st.regs, uringReg{gen: 1})
 	}
 	r := &st.regs[slot]
-	r.fd, r.live, r.armed, r.token, r.events = int32(fd), true, false, t, uringMask(in)
+	r.fd, r.live, r.armed, r.token, r.events, r.hup = int32(fd), true, false, t, uringMask(in), 0
 	st.byFd[int32(fd)] = slot
 	st.arm(slot)
 	st.kick()
@@ -325,8 +385,9 @@ func (s *Selector) uringReregister(fd int, t Token, in Interest) error {
 		return opError("reregister", fd, notRegistered(fd))
 	}
 	r := &st.regs[slot]
-	old := regUserData(slot, r.gen)
-	r.gen = (r.gen + 1) & udGenMask
+	oldGen := r.gen
+	old := regUserData(slot, oldGen)
+	r.gen = nextGen(r.gen)
 	r.token, r.events = t, uringMask(in)
 	if !r.armed {
 		st.arm(slot)
@@ -336,7 +397,7 @@ func (s *Selector) uringReregister(fd int, t Token, in Interest) error {
 		// io_uring/poll.c re-adds it), so an fd already ready is reported.
 		sqe.PrepPollUpdate(old, regUserData(slot, r.gen), r.events,
 			rawsys.IORING_POLL_UPDATE_EVENTS|rawsys.IORING_POLL_UPDATE_USER_DATA|rawsys.IORING_POLL_ADD_MULTI)
-		sqe.UserData = internalUserData(kindUpdate, slot, r.gen)
+		sqe.UserData = internalUserData(kindUpdate, slot, oldGen)
 	}
 	st.kick()
 	return nil
@@ -389,7 +450,7 @@ func (st *uringState) dropRecv(fd int32) bool {
 		sqe.UserData = internalUserData(kindCancel, slot, r.gen)
 	}
 	r.live = false
-	r.gen = (r.gen + 1) & udGenMask
+	r.gen = nextGen(r.gen)
 	delete(st.recvByFd, fd)
 	st.recvFree = append(st.recvFree, slot)
 	return true
@@ -514,6 +575,20 @@ func (st *uringState) armRecv(slot uint32) {
 	}
 }
 
+// cancelPoll ends the poll whose user data is ud: an ASYNC_CANCEL, not a
+// POLL_REMOVE. A POLL_REMOVE that finds the poll busy (its completion work
+// running) fails with -EALREADY and leaves it armed (io_poll_remove and
+// io_poll_disarm in io_uring/poll.c), holding the file open for good: a
+// socket closed after Deregister would then never be closed. A cancel
+// marks the poll cancelled and its own completion work ends it
+// (io_poll_cancel_req). Caller holds mu.
+func (st *uringState) cancelPoll(ud uint64) {
+	if sqe := st.sqe(); sqe != nil {
+		sqe.PrepCancel(ud, 0)
+		sqe.UserData = ud | udInternal | kindRemove<<udKindShift
+	}
+}
+
 // deregister removes fd's registration: its poll is removed (the kernel
 // drops its reference to the file then) and its generation moves on, so
 // completions still in the ring are dropped. Caller holds mu.
@@ -524,15 +599,9 @@ func (st *uringState) deregister(fd int32) bool {
 	}
 	r := &st.regs[slot]
 	if r.armed {
-		if sqe := st.sqe(); sqe != nil {
-			sqe.PrepPollRemove(regUserData(slot, r.gen))
-			sqe.UserData = internalUserData(kindRemove, slot, r.gen)
-		}
+		st.cancelPoll(regUserData(slot, r.gen))
 	}
-	r.gen = (r.gen + 1) & udGenMask
-	if r.gen == 0 {
-		r.gen = 1
-	}
+	r.gen = nextGen(r.gen)
 	r.live, r.armed = false, false
 	delete(st.byFd, fd)
 	st.free = append(st.free, slot)
@@ -589,7 +658,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			ev.lent.giveBack()
 		}
 	}
-	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && !st.ring.CqOverflowPending() {
+	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && st.ring.SqFlags()&uringEnterFlags == 0 {
 		// Nothing to submit, nothing in the ring, nothing in the overflow
 		// list: an empty poll costs three loads of shared memory. (The
 		// ring is mapped while this handle is open, and the ref is held.)
@@ -607,7 +676,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			ev.n = 0
 			return ErrClosed
 		}
-		if timeout == 0 && st.queued.Load() || st.ring.CqOverflowPending() {
+		if timeout == 0 && st.queued.Load() || st.ring.SqFlags()&uringEnterFlags != 0 {
 			// Queued changes first, so that a registration of a ready fd
 			// is reported by this very Select: the kernel checks readiness
 			// as it arms the poll. GETEVENTS also moves completions from
@@ -704,8 +773,21 @@ func (st *uringState) reapMore(ev *Events, out int) int {
 		}
 		// A poll mask: the values of POLLIN, POLLOUT, ... are those of
 		// EPOLLIN, EPOLLOUT, ..., so the record is an epoll_event and the
-		// Event accessors are epoll's.
-		ev.buf[out].Set(uint32(cqe.Res), uint64(r.token))
+		// Event accessors are epoll's. The mask is the wake-up's, not the
+		// whole state (io_poll_wake in io_uring/poll.c keeps the key): a
+		// writable wake-up after the peer's FIN says POLLOUT alone, where
+		// epoll says EPOLLOUT|EPOLLIN|EPOLLRDHUP. A hang-up is for good, so
+		// once seen it goes with every later event, as on epoll: a loop
+		// that stopped reading for a blocked write and resumes on the
+		// writable event learns there that it must read on to EOF.
+		mask := uint32(cqe.Res)
+		if h := mask & (rawsys.POLLRDHUP | rawsys.POLLHUP); h != 0 {
+			r.hup |= h
+		}
+		if r.hup != 0 {
+			mask |= r.hup | r.events&rawsys.POLLIN
+		}
+		ev.buf[out].Set(mask, uint64(r.token))
 		out++
 	}
 	if used > 0 {
@@ -724,18 +806,36 @@ func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
 	switch ud >> udKindShift & 0x7f {
 	case kindWake:
 		st.wakes--
+	case kindKick:
+		var buf [8]byte
+		rawsys.Read(st.kickFd, buf[:]) // reset the counter; each write is a new edge anyway
+		if !cqe.More() {
+			st.armKick() // ended by the kernel (the submitter's exit, a full CQ ring)
+		}
 	case kindUpdate:
-		if res == -int32(syscall.ENOENT) || res == -int32(syscall.EALREADY) {
-			// The poll had ended before the update reached it (its last
-			// completion was not reaped yet): arm the registration anew if
-			// it is still the one updated.
-			if int(slot) < len(st.regs) {
-				r := &st.regs[slot]
-				if r.live && r.gen&(1<<32-1) == gen32 {
-					r.armed = false
-					st.arm(slot)
-				}
+		// The update carries the old generation: the registration it
+		// changed is now at the next one, unless changed again since.
+		oldUD := regOf(ud)
+		cur := int(slot) < len(st.regs) && st.regs[slot].live && st.regs[slot].gen == nextGen(gen32)
+		switch res {
+		case -int32(syscall.EALREADY):
+			// The poll was busy and was not updated (io_poll_disarm): it
+			// still runs under the old user data (its completions are
+			// dropped as stale) and holds the file. End it, and arm the
+			// registration anew.
+			st.cancelPoll(oldUD)
+			fallthrough
+		case -int32(syscall.ENOENT):
+			// ENOENT: it had ended before the update reached it (its last
+			// completion was not reaped yet).
+			if cur {
+				st.regs[slot].armed = false
+				st.arm(slot)
 			}
+		}
+	case kindRemove:
+		if res == -int32(syscall.EALREADY) {
+			st.cancelPoll(regOf(ud)) // not ended yet: again
 		}
 	case kindSend:
 		if int(slot) >= len(st.sends) || st.sends[slot].gen&(1<<32-1) != gen32 {
@@ -749,7 +849,7 @@ func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
 		*c = Completion{Token: sd.token, Op: OpSend, Res: int(res), Buf: sd.buf}
 		sd.buf = nil // the caller's again
 		delete(st.sendByFd, sd.fd)
-		sd.gen = (sd.gen + 1) & udGenMask
+		sd.gen = nextGen(sd.gen)
 		st.sendFree = append(st.sendFree, slot)
 	case kindRecv:
 		return st.recvDone(ev, cqe, slot, gen32)
@@ -804,7 +904,7 @@ func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, 
 	}
 	if ended {
 		r.live, r.stopping = false, false
-		r.gen = (r.gen + 1) & udGenMask
+		r.gen = nextGen(r.gen)
 		delete(st.recvByFd, r.fd)
 		st.recvFree = append(st.recvFree, slot)
 	}

@@ -30,6 +30,8 @@ type echoConn struct {
 	out  []byte // echo not yet written: a partial write's rest
 }
 
+var dbgOn = false
+
 const lnTok, wakeTok = 0, 1 // below 1<<32: never a Slab token
 
 func echoLoop(sel *selector.Selector, ln *sock.Listener) error {
@@ -49,6 +51,9 @@ func echoLoop(sel *selector.Selector, ln *sock.Listener) error {
 			case lnTok:
 				acceptAll(sel, ln, &conns)
 			default: // c is nil for an event of a connection already closed
+				if dbgOn {
+					fmt.Println("DBG ev", tok&0xffff, ev)
+				}
 				if c := conns.Get(tok); c != nil && serve(sel, c, ev.IsReadClosed() || ev.IsError()) != nil {
 					closeConn(sel, &conns, tok, c)
 				}
