@@ -16,8 +16,10 @@
 //
 //   - WouldBlock(fd, Readable) after a read returned EAGAIN, or returned
 //     less than asked on a stream socket (the next read would return
-//     EAGAIN), unless the event reported IsReadClosed or IsError: then read
-//     on to EOF, because that edge is not reported again;
+//     EAGAIN), unless an event reported IsReadClosed or IsError: then read
+//     on to EOF, because that edge is not reported again. Remember it if
+//     reading stops first (for a write that blocked): the writable event
+//     that resumes it need not say so again (on kqueue it does not);
 //   - WouldBlock(fd, Writable) after a write returned EAGAIN or wrote less
 //     than asked; keep what was not written, and finish it on the next
 //     writable event.

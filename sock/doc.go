@@ -31,7 +31,9 @@
 //     call WouldBlock(fd, selector.Writable) after the partial write or
 //     EAGAIN;
 //   - keep reading to EOF when the event reports read-closed or an error:
-//     the hang-up is reported once;
+//     the hang-up is reported once, so remember it if reading stops first
+//     (a blocked write) and resumes on a later event, which need not carry
+//     it;
 //   - Deregister a socket before Close.
 //
 // WouldBlock costs nothing on epoll and kqueue; on the poll backend a

@@ -28,6 +28,7 @@ type echoConn struct {
 	conn sock.Conn
 	buf  [4096]byte
 	out  []byte // echo not yet written: a partial write's rest
+	hup  bool   // an event reported the hang-up: read on to EOF whenever reading resumes
 }
 
 var dbgOn = false
@@ -79,8 +80,12 @@ func acceptAll(sel *selector.Selector, ln *sock.Listener, conns *sock.Slab[echoC
 }
 
 // serve finishes a pending echo, then reads and echoes until EAGAIN or a
-// short read. An error (io.EOF included) means: close.
+// short read. An error (io.EOF included) means: close. The hang-up is
+// remembered: it is reported once, and reading may stop for a blocked
+// write before it gets there (the writable event that resumes it need not
+// carry the hang-up: on kqueue it does not).
 func serve(sel *selector.Selector, c *echoConn, hup bool) error {
+	c.hup = c.hup || hup
 	for drained := false; ; {
 		for len(c.out) > 0 { // a partial write waits for the Writable event
 			n, err := c.conn.Write(c.out)
@@ -101,7 +106,7 @@ func serve(sel *selector.Selector, c *echoConn, hup bool) error {
 		}
 		// A short read empties the queue, unless this event brought a
 		// hang-up: then read on to EOF, since it is reported only once.
-		c.out, drained = c.buf[:n], n < len(c.buf) && !hup
+		c.out, drained = c.buf[:n], n < len(c.buf) && !c.hup
 	}
 }
 

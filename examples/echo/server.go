@@ -68,6 +68,7 @@ type conn struct {
 
 	// Ring mode (io_uring): out is in flight (SendRing's), pend collects
 	// what arrives meanwhile; both reused.
+	hup       bool // an event reported the hang-up: read on to EOF whenever reading resumes
 	out, pend []byte
 	sending   bool
 	recvOff   bool // the receive is stopped (flow control) or stopping
@@ -301,6 +302,11 @@ func (l *loop) serve(tok selector.Token, hup bool) {
 	if c == nil {
 		return // an event for a connection already closed: its slot moved on
 	}
+	// The hang-up is reported once, and this connection may stop reading
+	// for a blocked write before it gets there: the writable event that
+	// resumes it need not carry the hang-up (on kqueue it does not).
+	c.hup = c.hup || hup
+	hup = c.hup
 	if c.wn > c.wpos { // a partial write to finish first
 		if !l.flush(tok, c) {
 			return
