@@ -37,14 +37,15 @@ import (
 // registered Readable|Writable is always writable, so re-arming Writable at
 // each drained read reports it again and again.
 func FuzzEdgeContract(f *testing.F) {
-	f.Add([]byte{0, 0, 3, 4, 0, 2, 1, 0, 3, 4, 1, 5})                         // small writes, selects
-	f.Add([]byte{3, 0, 5, 4, 0, 0, 1, 0, 2, 4, 0, 0, 4, 0, 0})                // the app sends a lot: partial writes
-	f.Add([]byte{0, 1, 5, 4, 1, 0, 2, 1, 5, 4, 1, 0, 5, 1, 0})                // TCP, big peer writes
-	f.Add([]byte{0, 2, 4, 3, 2, 5, 4, 2, 0, 2, 2, 5, 4, 2, 0, 6, 2, 0})       // pipes
-	f.Add([]byte{0, 0, 1, 4, 0, 0, 2, 0, 0, 4, 0, 0, 6, 0, 0, 4, 0, 0})       // shutdown after data
-	f.Add([]byte{3, 1, 5, 0, 1, 4, 4, 1, 0, 7, 1, 0, 4, 1, 0})                // peer closes with data in flight
-	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 2, 0, 4, 0, 1, 4, 0, 2, 4, 0, 3, 5, 0}) // one-byte reads
-	f.Add([]byte{2, 0, 6, 2, 1, 6, 0, 0, 2, 4, 0, 0, 0, 1, 3, 5, 1, 0, 8, 0}) // reads on every event, then quiet
+	f.Add([]byte{0, 0, 3, 4, 0, 2, 1, 0, 3, 4, 1, 5})                                       // small writes, selects
+	f.Add([]byte{3, 0, 5, 4, 0, 0, 1, 0, 2, 4, 0, 0, 4, 0, 0})                              // the app sends a lot: partial writes
+	f.Add([]byte{0, 1, 5, 4, 1, 0, 2, 1, 5, 4, 1, 0, 5, 1, 0})                              // TCP, big peer writes
+	f.Add([]byte{0, 2, 4, 3, 2, 5, 4, 2, 0, 2, 2, 5, 4, 2, 0, 6, 2, 0})                     // pipes
+	f.Add([]byte{0, 0, 1, 4, 0, 0, 2, 0, 0, 4, 0, 0, 6, 0, 0, 4, 0, 0})                     // shutdown after data
+	f.Add([]byte{3, 1, 5, 0, 1, 4, 4, 1, 0, 7, 1, 0, 4, 1, 0})                              // peer closes with data in flight
+	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 2, 0, 4, 0, 1, 4, 0, 2, 4, 0, 3, 5, 0})               // one-byte reads
+	f.Add([]byte{2, 0, 6, 2, 1, 6, 0, 0, 2, 4, 0, 0, 0, 1, 3, 5, 1, 0, 8, 0})               // reads on every event, then quiet
+	f.Add([]byte{2, 0, 10, 2, 1, 10, 0, 0, 5, 0, 1, 5, 4, 0, 0, 6, 0, 0, 6, 1, 0, 4, 0, 0}) // echo with blocked sends, then the peer's FIN
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 96 {
 			ops = ops[:96] // bounded work per input
@@ -64,6 +65,9 @@ type edgeSlot struct {
 	tokR, tokW     selector.Token
 	rbuf           int  // the application's read size: short reads happen when less is queued
 	readOnAny      bool // the application reads on every event, writable ones too (legal, and what breaks a re-arm-all emulation)
+	echo           bool // the application sends back what it reads, and stops reading while that send is blocked
+	pendingRead    bool // echo: reading stopped for a blocked send, resumed on the writable event
+	hupSeen        bool // an event reported the hang-up: read on to EOF whenever reading resumes
 	stopAtPartial  bool
 	peerSent       int    // bytes the peer has written
 	peerPending    int    // bytes the peer still has to write (its socket was full)
@@ -160,6 +164,7 @@ func runEdgeModel(t *testing.T, ops []byte) {
 			b := next()
 			sl.rbuf = rbufs[b%len(rbufs)]
 			sl.readOnAny = b&4 != 0
+			sl.echo = b&8 != 0
 		case 3: // the application sends
 			if !sl.appReset {
 				sl.appQueued += sizes[next()%len(sizes)]
@@ -362,6 +367,9 @@ func (sl *edgeSlot) peerClose() {
 
 // onEvent is the application's handling of one event, by the rules.
 func (sl *edgeSlot) onEvent(t *testing.T, s *selector.Selector, e *selector.Event) {
+	if e.Token() == sl.tokR && (e.IsReadClosed() || e.IsError()) {
+		sl.hupSeen = true
+	}
 	if e.Token() == sl.tokR && (e.IsReadable() || e.IsReadClosed() || e.IsError() || sl.readOnAny) {
 		sl.lastEventProps[0]++
 		sl.appRead(t, s, e.IsReadClosed() || e.IsError())
@@ -371,15 +379,23 @@ func (sl *edgeSlot) onEvent(t *testing.T, s *selector.Selector, e *selector.Even
 		if sl.appWantsWrite {
 			sl.appFlush(t, s)
 		}
+		if sl.pendingRead && sl.appQueued == 0 { // the echo went out: read on
+			sl.pendingRead = false
+			sl.appRead(t, s, false)
+		}
 	}
 }
 
 func (sl *edgeSlot) appRead(t *testing.T, s *selector.Selector, hup bool) {
-	if sl.appEOF {
+	// The hang-up is reported once: remember it, for reading may stop (a
+	// blocked echo) and resume on an event that does not carry it.
+	sl.hupSeen = sl.hupSeen || hup
+	hup = sl.hupSeen
+	if sl.appEOF || sl.pendingRead {
 		return
 	}
 	buf := make([]byte, sl.rbuf)
-	for range 1 << 16 {
+	for range 1 << 22 { // bounds one-byte reads of what the buffers hold, with room to spare
 		n, err := unix.Read(sl.appR, buf)
 		switch {
 		case err == unix.EAGAIN:
@@ -401,6 +417,14 @@ func (sl *edgeSlot) appRead(t *testing.T, s *selector.Selector, hup bool) {
 			}
 		}
 		sl.appGot += n
+		if sl.echo && !sl.appReset {
+			sl.appQueued += n
+			sl.appFlush(t, s)
+			if sl.appQueued > 0 { // blocked: stop reading until it goes out
+				sl.pendingRead = true
+				return
+			}
+		}
 		if n < len(buf) && !hup {
 			// A short read: drained for now. Not when the event carried
 			// the hang-up, whose edge is spent: then read on to EOF.
@@ -408,7 +432,7 @@ func (sl *edgeSlot) appRead(t *testing.T, s *selector.Selector, hup bool) {
 			return
 		}
 	}
-	t.Fatal("application read: no EAGAIN in 65536 reads")
+	t.Fatal("application read: no EAGAIN in 4M reads")
 }
 
 func (sl *edgeSlot) appFlush(t *testing.T, s *selector.Selector) {
