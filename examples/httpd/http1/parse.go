@@ -198,8 +198,12 @@ func Parse(buf []byte) (req Request, n int, err error) {
 			req.ContentLength, haveCL = cl, true
 		case equalFold(name, "transfer-encoding"):
 			// Every coding list must end with chunked (RFC 9112 6.3 (4)):
-			// a request whose body length cannot be found is 400.
-			if !lastTokenIsChunked(value) {
+			// a request whose body length cannot be found is 400. Chunked
+			// is applied at most once (RFC 9112 6.1), so it may not come
+			// earlier in the list either, nor in a second field (whose
+			// list continues the first, RFC 9110 5.3): the body would be
+			// chunked twice and this skipper would stop at the wrong end.
+			if haveTE || !chunkedOnceAtEnd(value) {
 				return req, 0, ErrBadRequest
 			}
 			haveTE, req.Chunked = true, true
@@ -219,9 +223,14 @@ func Parse(buf []byte) (req Request, n int, err error) {
 	if req.Minor == 1 && !host {
 		return req, 0, ErrBadRequest // RFC 9112 3.2: a 1.1 request without Host
 	}
-	if req.Minor == 1 {
+	switch {
+	case haveTE && req.Minor == 0:
+		// RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding is
+		// treated as faulty framing: close after answering it.
+		req.KeepAlive = false
+	case req.Minor == 1:
 		req.KeepAlive = !conClose
-	} else {
+	default:
 		req.KeepAlive = conKeep && !conClose
 	}
 	return req, i, nil
@@ -299,16 +308,22 @@ func connectionTokens(v []byte) (close, keepAlive bool) {
 	return close, keepAlive
 }
 
-func lastTokenIsChunked(v []byte) bool {
+// chunkedOnceAtEnd reports whether the coding list v ends with chunked and
+// names it nowhere else.
+func chunkedOnceAtEnd(v []byte) bool {
 	var last []byte
+	chunked := 0
 	for len(v) > 0 {
 		tok, rest := nextToken(v)
 		if len(tok) > 0 {
 			last = tok
+			if equalFold(tok, "chunked") {
+				chunked++
+			}
 		}
 		v = rest
 	}
-	return equalFold(last, "chunked")
+	return chunked == 1 && equalFold(last, "chunked")
 }
 
 // nextToken splits v at the first comma and trims whitespace (and any

@@ -36,6 +36,9 @@ func TestParseGood(t *testing.T) {
 		{"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", MethodOther, "/x", 1, true, 0, true},
 		{"\r\nGET /p?q=1 HTTP/1.1\r\nHost:x\r\nX-Empty:\r\nX:  spaced \t\r\n\r\n", MethodGet, "/p?q=1", 1, true, 0, false},
 		{"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", MethodOther, "*", 1, true, 0, false},
+		// HTTP/1.0 with Transfer-Encoding: faulty framing, closed after
+		// the answer even though it asked for keep-alive (RFC 9112 6.1).
+		{"POST /x HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", MethodOther, "/x", 0, false, 0, true},
 	}
 	for _, c := range cases {
 		req, n, err := Parse([]byte(c.in))
@@ -75,6 +78,11 @@ func TestParseBad(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", ErrBadRequest},
 		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", ErrBadRequest},
 		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", ErrBadRequest},
+		// chunked twice, in one field or two (RFC 9112 6.1): the body's end
+		// cannot be found by one skipper.
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", ErrBadRequest},
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", ErrBadRequest},
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n", ErrBadRequest},
 		{"GET /a\x7f HTTP/1.1\r\nHost: x\r\n\r\n", ErrBadRequest},
 		{long, ErrHeaderTooLarge},
 		{long[:MaxHeaderBytes+10], ErrHeaderTooLarge}, // no end in sight
