@@ -33,6 +33,10 @@ func main() {
 	os.Exit(run(*addr, *loops, *cpuprofile))
 }
 
+// testHookListening, when set (by a test), runs once the listeners are
+// open, before the banner.
+var testHookListening func()
+
 func run(addr string, loops int, cpuprofile string) int {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || !ap.Addr().Is4() {
@@ -60,6 +64,9 @@ func run(addr string, loops int, cpuprofile string) int {
 		fmt.Fprintln(os.Stderr, "httpd:", err)
 		return 1
 	}
+	if testHookListening != nil {
+		testHookListening()
+	}
 	fmt.Printf("httpd: %d loops on %s:%d, %s (pid %d)\n", len(srv.loops), ap.Addr(), srv.Port(), srv.Backend(), os.Getpid())
 	done := make(chan struct{})
 	go func() {
@@ -73,5 +80,13 @@ func run(addr string, loops int, cpuprofile string) int {
 		<-done
 	case <-done:
 	}
+	var accepted, closed, requests, acceptErrs uint64
+	for _, st := range srv.Stats() {
+		accepted += st.Accepted.Load()
+		closed += st.Closed.Load()
+		requests += st.Requests.Load()
+		acceptErrs += st.AcceptErrors.Load()
+	}
+	fmt.Printf("httpd: stopped: %d requests; connections accepted %d, closed %d, %d accept errors\n", requests, accepted, closed, acceptErrs)
 	return 0
 }
