@@ -86,11 +86,12 @@ type conn struct {
 	p    proto
 	wpos int // out[wpos:] is what the socket has not taken yet
 
-	hup       bool // the event reported read-closed or an error: read on to EOF
-	readArmed bool // drained, WouldBlock(Readable) called: wait for a readable event
-	eof       bool // the client shut down writing: close once out is written
-	paused    bool // reading stopped while out is over MaxQueued
-	lingering bool // half-closed after the last response: input discarded
+	hup        bool // the event reported read-closed or an error: read on to EOF
+	readArmed  bool // drained, WouldBlock(Readable) called: wait for a readable event
+	writeArmed bool // the socket took less than asked, WouldBlock(Writable) called: wait for a writable event
+	eof        bool // the client shut down writing: close once out is written
+	paused     bool // reading stopped while out is over MaxQueued
+	lingering  bool // half-closed after the last response: input discarded
 }
 
 func (c *conn) queued() int { return len(c.p.out) - c.wpos }
@@ -368,6 +369,9 @@ func (l *loop) event(tok selector.Token, ev *selector.Event) {
 	if ev.IsReadable() || c.hup {
 		c.readArmed = false
 	}
+	if ev.IsWritable() || ev.IsWriteClosed() || ev.IsError() {
+		c.writeArmed = false
+	}
 	l.serve(tok, c)
 }
 
@@ -377,24 +381,23 @@ func (l *loop) event(tok selector.Token, ev *selector.Event) {
 // Every read's responses go out in one write.
 func (l *loop) serve(tok selector.Token, c *conn) {
 	for {
-		if c.queued() > 0 {
-			ok, err := l.flush(c)
-			if err != nil {
+		if c.queued() > 0 && !c.writeArmed {
+			if err := l.flush(c); err != nil {
 				l.close(tok, c) // EPIPE, ECONNRESET: no SIGPIPE (sock writes with MSG_NOSIGNAL)
 				return
 			}
-			if !ok && (c.queued() > l.srv.cfg.MaxQueued || c.p.done || c.eof) {
-				// Wait for Writable. A connection whose output backs up
-				// stops being read (its client is not reading), and one
-				// whose last response is queued has nothing more to read.
-				if !c.paused && !c.p.done && !c.eof {
-					c.paused = true
-					l.stats.Pauses.Add(1)
-				}
-				return
-			}
-			c.paused = false
 		}
+		if c.queued() > 0 && (c.queued() > l.srv.cfg.MaxQueued || c.p.done || c.eof) {
+			// Wait for Writable. A connection whose output backs up
+			// stops being read (its client is not reading), and one
+			// whose last response is queued has nothing more to read.
+			if !c.paused && !c.p.done && !c.eof {
+				c.paused = true
+				l.stats.Pauses.Add(1)
+			}
+			return
+		}
+		c.paused = false
 		switch {
 		case c.eof: // the client is done and has every answer
 			if c.queued() == 0 {
@@ -439,25 +442,27 @@ func (l *loop) serve(tok selector.Token, c *conn) {
 	}
 }
 
-// flush writes out[wpos:] with one write. It reports whether all of it
-// went; after a partial write or EAGAIN it re-arms Writable, and the rest
-// waits for the writable event.
-func (l *loop) flush(c *conn) (bool, error) {
+// flush writes out[wpos:] with one write. After a partial write or EAGAIN
+// it re-arms Writable: the rest waits for the writable event, and more
+// answers may be appended meanwhile. An error means the connection is
+// gone.
+func (l *loop) flush(c *conn) error {
 	out := c.p.out
 	n, err := c.c.Write(out[c.wpos:])
 	if c.wpos += n; c.wpos == len(out) {
 		c.p.out, c.wpos = out[:0], 0
-		return true, nil
+		return nil
 	}
 	if err != nil && err != syscall.EAGAIN {
-		return false, err
+		return err
 	}
 	l.stats.PartialWrites.Add(1)
+	c.writeArmed = true
 	l.sel.WouldBlock(c.c.Fd(), selector.Writable)
 	if c.wpos >= len(out)/2 { // what was written makes room, amortised
 		c.p.out, c.wpos = out[:copy(out, out[c.wpos:])], 0
 	}
-	return false, nil
+	return nil
 }
 
 // lingerClose ends a connection whose last response is written: the write
