@@ -22,9 +22,11 @@ type proto struct {
 	ck      http1.ChunkedSkipper
 
 	// scanned is len(in) when Parse last said ErrIncomplete (0 otherwise):
-	// a head can only end with a line end, so until a '\n' arrives after
-	// those bytes parsing again would give the same answer. It keeps a
-	// head that arrives a byte at a time from being parsed once per byte.
+	// a head ends with a line end, so until a '\n' arrives after those
+	// bytes it cannot be complete, and Parse waits for one (an error in
+	// the new bytes is found with the end of their line, or at
+	// MaxHeaderBytes). It keeps a head that arrives a byte at a time from
+	// being parsed once per byte.
 	scanned int
 
 	// done: a response after which the connection closes is in out, so

@@ -53,13 +53,13 @@ type Config struct {
 // selector and its own SO_REUSEPORT listener on the same port (the kernel
 // spreads connections over them), and its own connections.
 type Server struct {
-	cfg       Config
-	port      int
-	loops     []*loop
-	wg        sync.WaitGroup
-	lnClosed  sync.WaitGroup // every loop's listener is closed: connections go next
-	stopping  atomic.Bool
-	startOnce sync.Once
+	cfg      Config
+	port     int
+	loops    []*loop
+	wg       sync.WaitGroup
+	lnClosed sync.WaitGroup // every loop's listener is closed: connections go next
+	stopping atomic.Bool
+	started  atomic.Bool // Serve ran, or Close came first
 }
 
 // Stats are a loop's counters, written by the loop and read by anyone.
@@ -176,30 +176,39 @@ func (s *Server) newLoop() (*loop, error) {
 }
 
 // Serve runs every loop on its own locked OS thread and returns when Close
-// has stopped them all. It runs once; a second call returns at once.
+// has stopped them all. It runs once: a second call, or a call after
+// Close, returns at once.
 func (s *Server) Serve() {
-	s.startOnce.Do(func() {
-		s.lnClosed.Add(len(s.loops))
-		for _, l := range s.loops {
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				// An event loop owns its thread: the selector's waits and
-				// (on io_uring) the ring's completion work stay on it.
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				l.run()
-			}()
-		}
-		s.wg.Wait()
-	})
+	if !s.started.CompareAndSwap(false, true) {
+		return
+	}
+	s.lnClosed.Add(len(s.loops))
+	for _, l := range s.loops {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			// An event loop owns its thread: the selector's waits and
+			// (on io_uring) the ring's completion work stay on it.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			l.run()
+		}()
+	}
+	s.wg.Wait()
 }
 
 // Close stops the server: every loop deregisters and closes its listener,
 // so no connection is accepted any more; once all listeners are closed
-// the loops close their connections and return, and Serve returns.
+// the loops close their connections and return, and Serve returns. A
+// server never served is released at once.
 func (s *Server) Close() {
 	s.stopping.Store(true)
+	if s.started.CompareAndSwap(false, true) {
+		for _, l := range s.loops {
+			l.release()
+		}
+		return
+	}
 	for _, l := range s.loops {
 		l.wake.Wake()
 	}

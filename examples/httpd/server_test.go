@@ -449,3 +449,27 @@ func TestClose(t *testing.T) {
 		t.Fatalf("descriptors: %d before the server, %d after Close (4 of them the clients')", fds, got)
 	}
 }
+
+// TestCloseUnserved: Close on a server that never served releases its
+// listeners and selectors, and Serve after it returns at once.
+func TestCloseUnserved(t *testing.T) {
+	fds := countFds(t)
+	srv, err := NewServer(Config{Addr: [4]byte{127, 0, 0, 1}, Loops: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countFds(t) == fds {
+		t.Fatal("NewServer opened no descriptors")
+	}
+	srv.Close()
+	if got := countFds(t); got != fds {
+		t.Fatalf("descriptors: %d before NewServer, %d after Close", fds, got)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve after Close did not return")
+	}
+}
