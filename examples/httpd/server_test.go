@@ -473,3 +473,30 @@ func TestCloseUnserved(t *testing.T) {
 		t.Fatal("Serve after Close did not return")
 	}
 }
+
+// TestDateAdvances: the Date header follows the clock: a request made
+// more than a second after another on an idle connection carries a later
+// Date (the loop reads the clock when its Select returns, so a loop that
+// slept through the second change still answers with the new one).
+func TestDateAdvances(t *testing.T) {
+	srv := startServer(t, Config{Loops: 1})
+	c, br := dial(t, srv)
+	date := func() time.Time {
+		t.Helper()
+		io.WriteString(c, get("/plaintext"))
+		r, err := readResponse(br, "GET")
+		if err == nil {
+			err = checkOK(r, "/plaintext", false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := time.Parse(http.TimeFormat, r.header.Get("Date"))
+		return d
+	}
+	d1 := date()
+	time.Sleep(1100 * time.Millisecond)
+	if d2 := date(); !d2.After(d1) {
+		t.Fatalf("Date %v, then %v more than a second later", d1, d2)
+	}
+}
