@@ -186,13 +186,16 @@ lint-peers:
 test-peers: lint-peers
 	cd bench/peers && $(GO) test -count=1 ./...
 
-# The long soak: examples/echo under churn (make test runs a 5 s, 200
-# connection form on every backend).
+# The long soak: examples/echo and examples/httpd under churn (make test
+# runs a 5 s, 200 connection form of echo's and a 3 s, 64 client form of
+# httpd's on every backend).
 SOAK_TIME  ?= 60s
 SOAK_CONNS ?= 2000
 soak:
 	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./examples/echo
 	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v -tags rawpoll_forcepoll ./examples/echo
+	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./examples/httpd
+	SOAK_TIME=$(SOAK_TIME) SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v -tags rawpoll_forcepoll ./examples/httpd
 
 # Selects per second over idle Readable|Writable connections, epoll against
 # poll (the per-direction re-arm keeps poll from spinning).

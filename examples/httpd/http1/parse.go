@@ -12,7 +12,9 @@
 package http1
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 )
 
 // MaxHeaderBytes bounds a request head (request line, headers and the
@@ -164,14 +166,12 @@ func Parse(buf []byte) (req Request, n int, err error) {
 			i++
 		}
 		vs := i
-		for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
-			if c := buf[i]; c < ' ' && c != '\t' || c == 0x7f {
-				return req, 0, ErrBadRequest // CTLs in a field value (5.5)
-			}
-			i++
-		}
+		i = skipVchar(buf, i)
 		if i == len(buf) {
 			return req, 0, incomplete(len(buf))
+		}
+		if buf[i] != '\r' && buf[i] != '\n' {
+			return req, 0, ErrBadRequest // CTLs in a field value (RFC 9110 5.5)
 		}
 		ve := i
 		for ve > vs && (buf[ve-1] == ' ' || buf[ve-1] == '\t') {
@@ -198,8 +198,12 @@ func Parse(buf []byte) (req Request, n int, err error) {
 			req.ContentLength, haveCL = cl, true
 		case equalFold(name, "transfer-encoding"):
 			// Every coding list must end with chunked (RFC 9112 6.3 (4)):
-			// a request whose body length cannot be found is 400.
-			if !lastTokenIsChunked(value) {
+			// a request whose body length cannot be found is 400. Chunked
+			// is applied at most once (RFC 9112 6.1), so it may not come
+			// earlier in the list either, nor in a second field (whose
+			// list continues the first, RFC 9110 5.3): the body would be
+			// chunked twice and this skipper would stop at the wrong end.
+			if haveTE || !chunkedOnceAtEnd(value) {
 				return req, 0, ErrBadRequest
 			}
 			haveTE, req.Chunked = true, true
@@ -219,9 +223,14 @@ func Parse(buf []byte) (req Request, n int, err error) {
 	if req.Minor == 1 && !host {
 		return req, 0, ErrBadRequest // RFC 9112 3.2: a 1.1 request without Host
 	}
-	if req.Minor == 1 {
+	switch {
+	case haveTE && req.Minor == 0:
+		// RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding is
+		// treated as faulty framing: close after answering it.
+		req.KeepAlive = false
+	case req.Minor == 1:
 		req.KeepAlive = !conClose
-	} else {
+	default:
 		req.KeepAlive = conKeep && !conClose
 	}
 	return req, i, nil
@@ -286,6 +295,12 @@ func parseLength(v []byte) (int64, bool) {
 // connectionTokens reads the close and keep-alive options of a Connection
 // value (a comma-separated token list, RFC 9110 7.6.1).
 func connectionTokens(v []byte) (close, keepAlive bool) {
+	switch { // what clients send, without the list walk
+	case equalFold(v, "keep-alive"):
+		return false, true
+	case equalFold(v, "close"):
+		return true, false
+	}
 	for len(v) > 0 {
 		tok, rest := nextToken(v)
 		v = rest
@@ -299,16 +314,22 @@ func connectionTokens(v []byte) (close, keepAlive bool) {
 	return close, keepAlive
 }
 
-func lastTokenIsChunked(v []byte) bool {
+// chunkedOnceAtEnd reports whether the coding list v ends with chunked and
+// names it nowhere else.
+func chunkedOnceAtEnd(v []byte) bool {
 	var last []byte
+	chunked := 0
 	for len(v) > 0 {
 		tok, rest := nextToken(v)
 		if len(tok) > 0 {
 			last = tok
+			if equalFold(tok, "chunked") {
+				chunked++
+			}
 		}
 		v = rest
 	}
-	return equalFold(last, "chunked")
+	return chunked == 1 && equalFold(last, "chunked")
 }
 
 // nextToken splits v at the first comma and trims whitespace (and any
@@ -340,17 +361,16 @@ func nextToken(v []byte) (tok, rest []byte) {
 	return tok, rest
 }
 
-// equalFold compares an ASCII byte string with a lower-case literal.
+// equalFold compares b with lower, a literal of lower-case letters and
+// '-', ignoring case. Setting the 0x20 bit lower-cases a letter, and the
+// only other byte it maps onto a letter or '-' is CR (onto '-'), which no
+// token or field value that Parse hands in can hold.
 func equalFold(b []byte, lower string) bool {
 	if len(b) != len(lower) {
 		return false
 	}
 	for k := range len(b) {
-		c := b[k]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[k] {
+		if b[k]|0x20 != lower[k] {
 			return false
 		}
 	}
@@ -375,6 +395,49 @@ var tchar = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// fieldVchar marks the bytes a field value may hold (RFC 9110 5.5:
+// VCHAR, obs-text, SP and HTAB): every byte but the CTLs and DEL. One
+// table lookup per byte is what keeps the scan of long values (Accept,
+// User-Agent) cheap.
+var fieldVchar = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= ' ' && c != 0x7f || c == '\t'
+	}
+	return t
+}()
+
+// skipVchar returns the index of the first byte at or after i that a
+// field value may not hold (a CTL but HTAB, or DEL: CR and LF among them),
+// or len(buf). It tests eight bytes at a time, values being most of a
+// request head's bytes.
+func skipVchar(buf []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for {
+		for ; i+8 <= len(buf); i += 8 {
+			w := binary.LittleEndian.Uint64(buf[i:]) // buf[i] in the low byte
+			// A byte below 0x20 borrows into its own top bit in w-0x20..,
+			// which &^w keeps only for bytes below 0x80 (obs-text is
+			// allowed); a 0x7f byte is a zero byte of w^0x7f.., found by
+			// the same borrow. A borrow can mark bytes above a match too,
+			// never below one: the lowest mark is the first match.
+			del := w ^ 0x7f*ones
+			if m := ((w-0x20*ones)&^w | (del-ones)&^del) & highs; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+		}
+		for i < len(buf) && fieldVchar[buf[i]] {
+			i++
+		}
+		return i
+	found:
+		if buf[i] != '\t' {
+			return i
+		}
+		i++ // HTAB is allowed: scan on
+	}
+}
 
 // ChunkedSkipper consumes a chunked body (RFC 9112 7.1) across reads,
 // keeping only its position, so that the request after it is found. The

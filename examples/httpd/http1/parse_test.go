@@ -3,6 +3,7 @@ package http1
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -36,6 +37,9 @@ func TestParseGood(t *testing.T) {
 		{"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", MethodOther, "/x", 1, true, 0, true},
 		{"\r\nGET /p?q=1 HTTP/1.1\r\nHost:x\r\nX-Empty:\r\nX:  spaced \t\r\n\r\n", MethodGet, "/p?q=1", 1, true, 0, false},
 		{"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", MethodOther, "*", 1, true, 0, false},
+		// HTTP/1.0 with Transfer-Encoding: faulty framing, closed after
+		// the answer even though it asked for keep-alive (RFC 9112 6.1).
+		{"POST /x HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", MethodOther, "/x", 0, false, 0, true},
 	}
 	for _, c := range cases {
 		req, n, err := Parse([]byte(c.in))
@@ -75,6 +79,11 @@ func TestParseBad(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", ErrBadRequest},
 		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", ErrBadRequest},
 		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", ErrBadRequest},
+		// chunked twice, in one field or two (RFC 9112 6.1): the body's end
+		// cannot be found by one skipper.
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", ErrBadRequest},
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", ErrBadRequest},
+		{"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n", ErrBadRequest},
 		{"GET /a\x7f HTTP/1.1\r\nHost: x\r\n\r\n", ErrBadRequest},
 		{long, ErrHeaderTooLarge},
 		{long[:MaxHeaderBytes+10], ErrHeaderTooLarge}, // no end in sight
@@ -222,8 +231,18 @@ func TestRespond(t *testing.T) {
 	if !bytes.HasSuffix(out, []byte("Content-Length: 13\r\n\r\n")) {
 		t.Fatalf("HEAD response %q", out)
 	}
-	if got := appendJSONMessage(nil, "a\"b\\c\n"); string(got) != `{"message":"a\"b\\c\u000a"}` || jsonLen("a\"b\\c\n") != len(got) {
-		t.Fatalf("JSON escaping: %s (len %d)", got, jsonLen("a\"b\\c\n"))
+	for m, want := range map[string]string{
+		"a\"b\\c\n":  `{"message":"a\"b\\c\u000a"}`,
+		"":           `{"message":""}`,
+		"\x01":       `{"message":"\u0001"}`,
+		"\"x\x1fy\\": `{"message":"\"x\u001fy\\"}`,
+		JSONMessage:  `{"message":"Hello, World!"}`,
+	} {
+		got := appendJSONMessage(nil, m)
+		var back struct{ Message string }
+		if string(got) != want || json.Unmarshal(got, &back) != nil || back.Message != m {
+			t.Fatalf("JSON of %q: %s, want %s", m, got, want)
+		}
 	}
 }
 
@@ -256,6 +275,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), "/", "k", "", uint8(3))
 	f.Add([]byte("\n\nGET\t/ HTTP/1.1\r\n"), "/json?x", "a", "b c", uint8(9))
 	f.Fuzz(func(t *testing.T, raw []byte, path, hname, hval string, flags uint8) {
+		// The word-at-a-time value scan agrees with the byte loop.
+		for start := range min(len(raw), 9) {
+			k := start
+			for k < len(raw) && fieldVchar[raw[k]] {
+				k++
+			}
+			if got := skipVchar(raw, start); got != k {
+				t.Fatalf("skipVchar from %d: %d, want %d", start, got, k)
+			}
+		}
 		// Arbitrary bytes: no panic, a head within the buffer.
 		req, n, err := Parse(raw)
 		if err == nil {
@@ -334,3 +363,68 @@ func validValue(s string) bool {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// wrkRequest is what make bench-http's wrk sends (bench/http.sh's headers).
+const wrkRequest = "GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:17201\r\n" +
+	"Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n" +
+	"Connection: keep-alive\r\n\r\n"
+
+// BenchmarkParse parses the benchmark's request head; BenchmarkRespond
+// answers it (plaintext and json).
+func BenchmarkParse(b *testing.B) {
+	buf := []byte(wrkRequest)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, _, err := Parse(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRespond(b *testing.B) {
+	var d Date
+	d.Refresh(time.Now())
+	for _, path := range []string{"/plaintext", "/json"} {
+		b.Run("path="+path[1:], func(b *testing.B) {
+			req := Request{Method: MethodGet, Path: []byte(path), Minor: 1, KeepAlive: true}
+			out := make([]byte, 0, 512)
+			b.ReportAllocs()
+			for b.Loop() {
+				out, _ = Respond(out[:0], &req, &d)
+			}
+		})
+	}
+}
+
+// TestSkipVchar: the word-at-a-time scan stops where the byte-by-byte
+// one does, for every byte value at every position of a value (and with
+// a second odd byte after it), whatever the alignment.
+func TestSkipVchar(t *testing.T) {
+	ref := func(buf []byte, i int) int {
+		for i < len(buf) && fieldVchar[buf[i]] {
+			i++
+		}
+		return i
+	}
+	buf := make([]byte, 40)
+	for c := range 256 {
+		for pos := range len(buf) {
+			for start := range 9 {
+				for k := range buf {
+					buf[k] = 'a' + byte(k%26)
+				}
+				buf[pos] = byte(c)
+				if pos+3 < len(buf) {
+					buf[pos+3] = '\t'
+				}
+				if got, want := skipVchar(buf, start), ref(buf, start); got != want {
+					t.Fatalf("byte %#x at %d, from %d: %d, want %d", c, pos, start, got, want)
+				}
+				if got, want := skipVchar(buf[:pos], start), ref(buf[:pos], start); got != want {
+					t.Fatalf("%d bytes, from %d: %d, want %d", pos, start, got, want)
+				}
+			}
+		}
+	}
+}
