@@ -420,6 +420,12 @@ func (s *Selector) WouldBlock(fd int, in Interest) error {
 		e := &st.fds[i]
 		old := *e
 		e.Fd = int32(fd)
+		// Readable re-arms Priority too: urgent data is data to read
+		// (IsReadable reports it), so a loop that reads to EAGAIN and
+		// re-arms Readable has drained it as well.
+		if in&Readable != 0 {
+			in |= Priority
+		}
 		e.Events |= pollEvents(st.regs[i].interest & in)
 		if *e != old {
 			st.changed()

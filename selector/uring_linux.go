@@ -130,6 +130,7 @@ type uringState struct {
 	kickFd   int                    // an eventfd whose poll wakes a waiting Select (kick)
 	handles  int                    // handles not yet destroyed; the ring goes with the last
 	waiting  int                    // Selects inside io_uring_enter
+	zombies  int                    // ... of which on closed handles: Close's wake-up must reach each
 	wakes    int                    // wake NOPs submitted and not yet reaped
 	queued   atomic.Bool            // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
 }
@@ -138,7 +139,8 @@ type uringState struct {
 // the shared mu.
 type uringHandle struct {
 	st      *uringState
-	waiting int // this handle's Selects inside io_uring_enter
+	waiting int  // this handle's Selects inside io_uring_enter, or about to enter
+	closed  bool // Close has run wakeBlocked
 }
 
 // newUring sets up a ring and returns a Selector on it, or the refusal
@@ -223,13 +225,37 @@ func (h *uringHandle) gone() {
 // wakeBlocked is Close's wake-up for a handle with Selects blocked in the
 // kernel: one NOP completion wakes every waiter of the ring; those of this
 // handle see it closed. The caller holds a reference on the handle.
+//
+// A Select counts itself waiting before it lets go of mu and enters the
+// kernel, so the NOP may be posted before it gets there, and a clone's
+// Select may take it first (it carries no event, so the clone waits
+// again): then the late Select would sleep with the ring empty. So the
+// waiters of closed handles are counted (zombies), and whoever reaps a
+// wake NOP posts another while more of them wait than NOPs are in flight.
 func (h *uringHandle) wakeBlocked() {
 	st := h.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	h.closed = true
+	st.zombies += h.waiting
 	if h.waiting > 0 && st.ring != nil {
 		st.queueWake()
 		st.submit()
+	}
+}
+
+// enterWait and leaveWait count a Select in and out of its wait in the
+// kernel. Caller holds mu.
+func (st *uringState) enterWait(h *uringHandle) {
+	st.waiting++
+	h.waiting++
+}
+
+func (st *uringState) leaveWait(h *uringHandle) {
+	st.waiting--
+	h.waiting--
+	if h.closed {
+		st.zombies--
 	}
 }
 
@@ -694,8 +720,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 		}
 		toSubmit := st.ring.FlushSq()
 		st.queued.Store(false)
-		st.waiting++
-		h.waiting++
+		st.enterWait(h)
 		st.mu.Unlock()
 		var errno syscall.Errno
 		if timeout < 0 {
@@ -705,8 +730,7 @@ func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
 			_, errno = rawsys.IoUringEnterTimeout(s.ref.fd, toSubmit, 1, rawsys.IORING_ENTER_GETEVENTS, &ts)
 		}
 		st.mu.Lock()
-		st.waiting--
-		h.waiting--
+		st.leaveWait(h)
 		switch errno {
 		case 0, syscall.EINTR, syscall.ETIME, syscall.EBUSY:
 			// EBUSY: the overflow list kept the submission back; the loop
@@ -805,7 +829,12 @@ func (st *uringState) internalDone(ev *Events, cqe *rawsys.IoUringCqe) bool {
 	gen32 := ud >> udSlotBits & (1<<32 - 1)
 	switch ud >> udKindShift & 0x7f {
 	case kindWake:
-		st.wakes--
+		if st.wakes--; st.zombies > st.wakes {
+			// A Select of a closed handle has not had its wake-up yet:
+			// this one was taken by another's Select (see wakeBlocked).
+			st.queueWake()
+			st.submit()
+		}
 	case kindKick:
 		var buf [8]byte
 		rawsys.Read(st.kickFd, buf[:]) // reset the counter; each write is a new edge anyway
