@@ -1,0 +1,100 @@
+//go:build linux && !rawpoll_forcepoll
+
+package selector_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rawpoll/rawpoll/selector"
+)
+
+func review2UringSelector(t *testing.T) *selector.Selector {
+	t.Helper()
+	if err := selector.IoUringUnavailable(); err != nil {
+		t.Skipf("SKIP: io_uring test not run: %v", err)
+	}
+	s, err := selector.New(selector.WithBackend("io_uring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Backend() != "io_uring" {
+		t.Fatalf("Backend() = %q", s.Backend())
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// review2Child runs the named test in a child process (with
+// REVIEW2_CHILD=1) and fails if the child does not pass: for bugs that
+// crash the process.
+func review2Child(t *testing.T, name string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "REVIEW2_CHILD=1")
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("child still running after 20 s:\n%s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
+		t.Fatalf("child %s: %v\n%s", name, err, firstLines(string(out), 12))
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestReview2UringLentBufSurvivesClose: a Recv completion's Buf is
+// documented valid "until the next Select or Clear on these Events", and
+// Close may be called from any goroutine. But the last handle's Close
+// unmaps the buffer ring (uringHandle.gone: st.bufs.Close()), so a loop
+// still copying a chunk when another goroutine closes the Selector (or
+// that closes it and then finishes the completions in hand) touches
+// unmapped memory: SIGSEGV, the whole process dies.
+func TestReview2UringLentBufSurvivesClose(t *testing.T) {
+	if os.Getenv("REVIEW2_CHILD") == "" {
+		review2UringSelector(t) // skip loudly where io_uring cannot run
+		review2Child(t, "TestReview2UringLentBufSurvivesClose")
+		return
+	}
+	s := review2UringSelector(t)
+	a, b := socketpair(t)
+	if err := s.Recv(a, 5); err != nil {
+		t.Fatal(err)
+	}
+	write(t, b, []byte("hello"))
+	ev := selector.NewEvents(8)
+	var got []selector.Completion
+	for deadline := time.Now().Add(3 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
+		if err := s.Select(ev, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		got = ev.Completions()
+	}
+	if len(got) == 0 || string(got[0].Buf) != "hello" {
+		t.Fatalf("completions %+v", got)
+	}
+	s.Deregister(a)
+	s.Close() // e.g. a shutdown from another goroutine
+	if string(got[0].Buf) != "hello" { // still before the next Select or Clear
+		t.Fatalf("lent buffer changed after Close: %q", got[0].Buf)
+	}
+	unix.Close(a)
+}
