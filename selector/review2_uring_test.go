@@ -92,7 +92,7 @@ func TestReview2UringLentBufSurvivesClose(t *testing.T) {
 		t.Fatalf("completions %+v", got)
 	}
 	s.Deregister(a)
-	s.Close() // e.g. a shutdown from another goroutine
+	s.Close()                          // e.g. a shutdown from another goroutine
 	if string(got[0].Buf) != "hello" { // still before the next Select or Clear
 		t.Fatalf("lent buffer changed after Close: %q", got[0].Buf)
 	}
