@@ -98,3 +98,35 @@ func TestReview2UringLentBufSurvivesClose(t *testing.T) {
 	}
 	unix.Close(a)
 }
+
+// TestReview2UringErrClosedSelectClearsCompletions: Completions returns
+// "the completions of Sends and Recvs the last Select stored". A Select
+// that returns ErrClosed stores none, and clears Len, but uringSelect
+// returns before it resets ev.nd, so Completions still hands out the
+// previous Select's, whose Bufs point into the buffer ring the Close has
+// unmapped (reading one is the SIGSEGV of the test above).
+func TestReview2UringErrClosedSelectClearsCompletions(t *testing.T) {
+	s := review2UringSelector(t)
+	a, b := socketpair(t)
+	if err := s.Recv(a, 5); err != nil {
+		t.Fatal(err)
+	}
+	write(t, b, []byte("hello"))
+	ev := selector.NewEvents(8)
+	for deadline := time.Now().Add(3 * time.Second); len(ev.Completions()) == 0 && time.Now().Before(deadline); {
+		if err := s.Select(ev, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ev.Completions()) == 0 {
+		t.Fatal("no completion for the data")
+	}
+	s.Deregister(a)
+	s.Close()
+	if err := s.Select(ev, 0); err != selector.ErrClosed {
+		t.Fatalf("Select after Close: %v", err)
+	}
+	if ev.Len() != 0 || len(ev.Completions()) != 0 {
+		t.Fatalf("after a Select that returned ErrClosed: Len %d, %d completions left from the Select before", ev.Len(), len(ev.Completions()))
+	}
+}
