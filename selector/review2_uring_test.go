@@ -130,3 +130,33 @@ func TestReview2UringErrClosedSelectClearsCompletions(t *testing.T) {
 		t.Fatalf("after a Select that returned ErrClosed: Len %d, %d completions left from the Select before", ev.Len(), len(ev.Completions()))
 	}
 }
+
+// TestReview2UringSelfRegistrationLeaksRing: epoll refuses to watch
+// itself (Register(s.Fd(), ...) is EINVAL), and "errors as on epoll,
+// returned by the call that caused them" is the io_uring backend's
+// promise. io_uring accepts it: a poll request on the ring's own file
+// holds a reference to that file, so closing every handle never releases
+// the ring (io_uring_release needs the last file reference), and the ring
+// keeps every file its requests hold: a socket registered with the
+// Selector stays open after the Selector's Close and its own close(2), and
+// its peer never sees EOF, until the process exits. The same goes for a
+// clone's Fd (the same file).
+func TestReview2UringSelfRegistrationLeaksRing(t *testing.T) {
+	s := review2UringSelector(t)
+	a, b := socketpair(t)
+	register(t, s, a, 1, selector.Readable)
+	selfErr := s.Register(s.Fd(), 2, selector.Readable)
+	ev := selector.NewEvents(8)
+	if err := s.Select(ev, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	unix.Close(a) // the Selector is closed: its polls went with the ring
+	buf := make([]byte, 8)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n, err := unix.Read(b, buf); n == 0 && err == nil {
+			return // EOF: the ring let go of the socket
+		}
+	}
+	t.Fatalf("Register(s.Fd()) = %v (epoll: EINVAL); 2 s after Close and close(2) the registered socket is still open (no EOF at its peer): the ring's poll of itself keeps the ring, and everything it holds, alive", selfErr)
+}
