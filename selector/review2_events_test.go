@@ -92,3 +92,41 @@ func TestReview2RegularFileReportedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestReview2SecondUrgentByteReported: IsReadable is true for urgent data
+// ("urgent data is data to read"), and the contract says: read until
+// EAGAIN, then WouldBlock(fd, Readable). A program that does exactly that
+// for a Readable|Priority registration hears of the first urgent byte and
+// never of the second on poll: the first event disarmed POLLPRI, and
+// WouldBlock(fd, Readable) re-arms only POLLIN|POLLRDHUP. Nothing in the
+// docs says to call WouldBlock with Priority (and after which call). epoll
+// and io_uring report every urgent byte.
+func TestReview2SecondUrgentByteReported(t *testing.T) {
+	s := newSelector(t)
+	c, srv := tcpPair(t)
+	if err := s.Register(srv, 23, selector.Readable|selector.Priority); err != nil {
+		t.Skipf("%s: Priority not supported: %v", s.Backend(), err)
+	}
+	ev := selector.NewEvents(8)
+	buf := make([]byte, 16)
+	for round := range 2 {
+		if err := unix.Sendto(c, []byte("!"), unix.MSG_OOB, nil); err != nil {
+			t.Fatal(err)
+		}
+		seen := collect(t, s, ev, []want{{tok: 23, has: pPriority}})
+		if seen[23]&pPriority == 0 {
+			t.Fatalf("%s: urgent byte %d not reported (events %v); the program read the first one and the stream to EAGAIN and called WouldBlock(fd, Readable)", s.Backend(), round+1, seen)
+		}
+		// The event is readable: read the urgent byte, then the stream
+		// until EAGAIN, then re-arm as the contract says.
+		if _, _, err := unix.Recvfrom(srv, buf, unix.MSG_OOB); err != nil {
+			t.Fatalf("recv MSG_OOB: %v", err)
+		}
+		if _, err := unix.Read(srv, buf); err != unix.EAGAIN {
+			t.Fatalf("read after the urgent byte: %v, want EAGAIN", err)
+		}
+		if err := s.WouldBlock(srv, selector.Readable); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
