@@ -130,3 +130,42 @@ func TestReview2SecondUrgentByteReported(t *testing.T) {
 		}
 	}
 }
+
+// TestReview2PendingWakeOfClosedSelectorInvisibleToClone: "A Waker belongs
+// to the Selector it was made with: after that Selector's Close, Wake
+// returns ErrClosed", and nothing of a Close is seen through a clone. The
+// kqueue backend makes that hold for a wake made just before the Close
+// too (deleteOwn deletes the closed handle's Waker knotes "so that a wake
+// still pending is not reported to the clone with their token";
+// TestClosedSelectorsWakersInvisibleToClone). On epoll, poll and io_uring
+// the Waker's eventfd stays in the shared set until Waker.Close, and the
+// clone's next Select reports the closed Selector's Waker token.
+func TestReview2PendingWakeOfClosedSelectorInvisibleToClone(t *testing.T) {
+	s, err := selector.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.TryClone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w, err := selector.NewWaker(s, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Wake(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ev := selector.NewEvents(4)
+	for range 3 {
+		if err := c.Select(ev, 30*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for e := range ev.All() {
+			t.Fatalf("%s: the clone got the closed Selector's Waker event: %v", c.Backend(), e)
+		}
+	}
+}
