@@ -67,3 +67,42 @@ func TestReview2BeginWaitsForDestroy(t *testing.T) {
 		}
 	}
 }
+
+// TestReview2SlabRemoveOfClosedConnInUse: examples/echo closes a
+// connection and then removes its Slab slot (c.c.Close();
+// l.conns.Remove(tok)), and Conn's Close may race with its other methods,
+// the descriptor being closed by the last call using it. Remove zeroes the
+// value, fdRef included: a call still holding a reference then releases
+// into a zeroed state (refs -1, never refDead), so nothing ever closes the
+// descriptor, and the slot's next Accept is refused with ErrInUse.
+func TestReview2SlabRemoveOfClosedConnInUse(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	var slab Slab[Conn]
+	tok, c := slab.Alloc()
+	if !c.ref.init(p[0]) {
+		t.Fatal("init")
+	}
+	if !c.ref.acquire() { // a Write in flight in another goroutine
+		t.Fatal("acquire")
+	}
+	c.Close()        // deferred to that call's release
+	slab.Remove(tok) // the loop forgets the connection
+	c.ref.release()  // the Write returns
+	_, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0)
+	if err == nil {
+		unix.Close(p[0])
+	}
+	tok2, c2 := slab.Alloc()
+	reusable := c2.ref.begin()
+	if reusable {
+		c2.ref.abort()
+	}
+	slab.Remove(tok2)
+	if err == nil || !reusable {
+		t.Fatalf("after Close, Remove and the last call's release: descriptor %d still open: %v; slot reusable by Accept: %v", p[0], err == nil, reusable)
+	}
+}
