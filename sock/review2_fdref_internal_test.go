@@ -1,0 +1,108 @@
+//go:build linux
+
+package sock
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestReview2BeginWaitsForDestroy: begin lets storage be reused as soon as
+// destroy has *started* (done is set by the CompareAndSwap at its top),
+// not when it has closed the old descriptor. A call that holds the last
+// reference when Close comes destroys on its own goroutine; an event loop
+// that meanwhile reuses the storage (Accept into the closed Conn of a Slab
+// slot, which begin allows) writes r.fd while destroy is about to read it:
+// the old destroy can close the new connection's descriptor and leak the
+// old one. Under -race the unsynchronized r.fd write and read are reported
+// whatever the interleaving; without -race the test checks, over bounded
+// rounds, that the new descriptor survives and the old one is closed.
+func TestReview2BeginWaitsForDestroy(t *testing.T) {
+	deadline := time.Now().Add(3 * time.Second)
+	for round := 0; round < 2000 && time.Now().Before(deadline); round++ {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		oldFd, newFd := p[0], p[1]
+		var r fdRef
+		if !r.init(oldFd) {
+			t.Fatal("init")
+		}
+		if !r.acquire() { // a Read in flight in another goroutine
+			t.Fatal("acquire")
+		}
+		r.close() // the loop's Close: deferred to the last release
+		done := make(chan struct{})
+		go func() {
+			r.release() // the Read returns: destroy runs here
+			close(done)
+		}()
+		// The loop reuses the storage as soon as begin allows it.
+		ok := false
+		for spin := 0; spin < 1<<24; spin++ {
+			if r.begin() {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			<-done
+			unix.Close(newFd)
+			t.Fatal("begin never succeeded")
+		}
+		r.finish(newFd)
+		<-done
+		_, errNew := unix.FcntlInt(uintptr(newFd), unix.F_GETFD, 0)
+		_, errOld := unix.FcntlInt(uintptr(oldFd), unix.F_GETFD, 0)
+		unix.Close(newFd)
+		if errOld == nil {
+			unix.Close(oldFd)
+		}
+		if errNew != nil || errOld == nil {
+			t.Fatalf("round %d: the old destroy closed the reused storage's descriptor: new fd %d: %v; old fd %d still open: %v",
+				round, newFd, errNew, oldFd, errOld == nil)
+		}
+	}
+}
+
+// TestReview2SlabRemoveOfClosedConnInUse: examples/echo closes a
+// connection and then removes its Slab slot (c.c.Close();
+// l.conns.Remove(tok)), and Conn's Close may race with its other methods,
+// the descriptor being closed by the last call using it. Remove zeroes the
+// value, fdRef included: a call still holding a reference then releases
+// into a zeroed state (refs -1, never refDead), so nothing ever closes the
+// descriptor, and the slot's next Accept is refused with ErrInUse.
+func TestReview2SlabRemoveOfClosedConnInUse(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	var slab Slab[Conn]
+	tok, c := slab.Alloc()
+	if !c.ref.init(p[0]) {
+		t.Fatal("init")
+	}
+	if !c.ref.acquire() { // a Write in flight in another goroutine
+		t.Fatal("acquire")
+	}
+	c.Close()        // deferred to that call's release
+	slab.Remove(tok) // the loop forgets the connection
+	c.ref.release()  // the Write returns
+	_, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0)
+	if err == nil {
+		unix.Close(p[0])
+	}
+	tok2, c2 := slab.Alloc()
+	reusable := c2.ref.begin()
+	if reusable {
+		c2.ref.abort()
+	}
+	slab.Remove(tok2)
+	if err == nil || !reusable {
+		t.Fatalf("after Close, Remove and the last call's release: descriptor %d still open: %v; slot reusable by Accept: %v", p[0], err == nil, reusable)
+	}
+}
