@@ -5,12 +5,14 @@ package sock
 import (
 	"io"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rawpoll/rawpoll/rawsys"
+	"github.com/rawpoll/rawpoll/selector"
 )
 
 // Conn is a non-blocking stream connection: TCP (Accept, Dial) or Unix
@@ -27,6 +29,7 @@ type Conn struct {
 	ref    fdRef
 	family int
 	peer   netip.AddrPort
+	ring   atomic.Pointer[selector.Selector] // the Selector of SendRing and RecvRing, if any
 }
 
 // Fd returns the descriptor, for Register, or -1 after Close. It stays
@@ -280,12 +283,25 @@ func (c *Conn) Shutdown(how How) error {
 }
 
 // Close closes the connection. It is idempotent (a second Close returns
-// nil) and safe against concurrent calls, which finish first. Deregister
-// the descriptor from its selector before: on poll a closed descriptor
-// stays registered, and on epoll one shared with another process stays
-// too. After SetLinger with a positive time Close may wait that long in
-// the kernel, and tells the scheduler.
-func (c *Conn) Close() error { return c.ref.close() }
+// nil) and safe against concurrent calls: it returns once they have
+// finished (none of them can block) and the descriptor is closed, so the
+// Conn's storage may then be reused (a Slab slot removed, an Accept into
+// it). Deregister the descriptor from its selector before: on poll a
+// closed descriptor stays registered, and on epoll one shared with another
+// process stays too. A connection that used SendRing or RecvRing is
+// deregistered from that Selector here as well, while its number is still
+// its own: ring requests queued for it name it by number. After SetLinger
+// with a positive time Close may wait that long in the kernel, and tells
+// the scheduler.
+func (c *Conn) Close() error {
+	if sel := c.ring.Load(); sel != nil {
+		return c.ref.closeWait(func(fd int) {
+			sel.Deregister(fd) // submits and ends what is queued for fd; ENOENT if done before
+			c.ring.Store(nil)
+		})
+	}
+	return c.ref.closeWait(nil)
+}
 
 // FinishConnect reports the result of Dial's non-blocking connect, to be
 // called when the connection's Writable event (or an error or hang-up

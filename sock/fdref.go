@@ -3,6 +3,7 @@
 package sock
 
 import (
+	"runtime"
 	"sync/atomic"
 	"syscall"
 
@@ -29,7 +30,8 @@ import (
 type fdRef struct {
 	fd    int
 	state atomic.Int64 // refOpen | refClosed | references * refOne
-	done  atomic.Bool  // destroy has run (or is running)
+	done  atomic.Bool  // destroy has started
+	gone  atomic.Bool  // ... and close(2) has returned: the storage may be reused
 	// linger is set when SO_LINGER with a positive time was set: close(2)
 	// may then wait, so destroy uses the scheduler-aware close.
 	linger atomic.Bool
@@ -54,8 +56,10 @@ const (
 func (r *fdRef) begin() bool {
 	s := r.state.Load()
 	// Zero; closed before anything was installed (a Close of a zero
-	// value); or closed, with the descriptor gone and no calls left.
-	if s != 0 && s != refClosed && !(s == refDead && r.done.Load()) {
+	// value); or closed, with the descriptor gone and no calls left. Gone,
+	// not just being destroyed: destroy reads the old descriptor, and
+	// finish would overwrite it under it.
+	if s != 0 && s != refClosed && !(s == refDead && r.gone.Load()) {
 		return false
 	}
 	return r.state.CompareAndSwap(s, refReserved|refClosed)
@@ -66,12 +70,14 @@ func (r *fdRef) finish(fd int) {
 	r.fd = fd
 	r.linger.Store(false)
 	r.done.Store(false)
+	r.gone.Store(false)
 	r.state.Add(refOpen - refClosed - refReserved)
 }
 
 // abort undoes a begin: the fdRef is closed and may begin again.
 func (r *fdRef) abort() {
 	r.done.Store(true)
+	r.gone.Store(true)
 	r.state.Add(refDead - refClosed - refReserved)
 }
 
@@ -124,20 +130,51 @@ func (r *fdRef) close() error {
 }
 
 func (r *fdRef) destroy() error {
+	fd, linger := r.fd, r.linger.Load() // read before done lets begin through
 	if !r.done.CompareAndSwap(false, true) {
 		return nil
 	}
 	var errno syscall.Errno
-	if r.linger.Load() {
+	if linger {
 		// close(2) may wait for the linger time: tell the scheduler.
-		if err := syscall.Close(r.fd); err != nil {
+		if err := syscall.Close(fd); err != nil {
 			errno, _ = err.(syscall.Errno)
 		}
 	} else {
-		errno = rawsys.Close(r.fd)
+		errno = rawsys.Close(fd)
 	}
+	r.gone.Store(true)
 	if errno != 0 {
 		return &OpError{Op: "close", Err: errno}
 	}
 	return nil
+}
+
+// closeWait is close for the public Close methods: once it has marked the
+// descriptor closed (no new call gets it) it runs before, if not nil, with
+// the descriptor still this socket's, and it returns once the descriptor
+// is closed for real,
+// waiting for the calls in flight on other goroutines (none of them can
+// block) to let go of it. After it the storage may be reused: a Slab slot
+// removed, an Accept into it. It reports the close(2) error when this call
+// or one it waited for closed the descriptor, nil for every later Close.
+func (r *fdRef) closeWait(before func(fd int)) error {
+	if !r.acquire() {
+		return nil // closed before, or never installed
+	}
+	if old := r.state.Or(refClosed); old&refClosed != 0 {
+		r.release() // another Close won
+		return nil
+	}
+	if before != nil {
+		before(r.fd)
+	}
+	var err error
+	if r.state.Add(-refOne) == refDead {
+		err = r.destroy()
+	}
+	for !r.gone.Load() {
+		runtime.Gosched() // a call in flight elsewhere closes it on its way out
+	}
+	return err
 }

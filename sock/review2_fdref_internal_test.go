@@ -72,9 +72,13 @@ func TestReview2BeginWaitsForDestroy(t *testing.T) {
 // connection and then removes its Slab slot (c.c.Close();
 // l.conns.Remove(tok)), and Conn's Close may race with its other methods,
 // the descriptor being closed by the last call using it. Remove zeroes the
-// value, fdRef included: a call still holding a reference then releases
-// into a zeroed state (refs -1, never refDead), so nothing ever closes the
-// descriptor, and the slot's next Accept is refused with ErrInUse.
+// value, fdRef included: a call still holding a reference then released
+// into a zeroed state (refs -1, never refDead), so nothing ever closed the
+// descriptor, and the slot's next Accept was refused with ErrInUse. Close
+// now returns only once the calls in flight have let go and the
+// descriptor is closed, so Remove after Close is safe. (The review's test
+// held the reference on its own goroutine; with a Close that waits for
+// the call, the call is on another goroutine here, as it is in a program.)
 func TestReview2SlabRemoveOfClosedConnInUse(t *testing.T) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -86,12 +90,20 @@ func TestReview2SlabRemoveOfClosedConnInUse(t *testing.T) {
 	if !c.ref.init(p[0]) {
 		t.Fatal("init")
 	}
-	if !c.ref.acquire() { // a Write in flight in another goroutine
-		t.Fatal("acquire")
-	}
-	c.Close()        // deferred to that call's release
+	inCall, returned := make(chan struct{}), make(chan struct{})
+	go func() { // a Write in flight in another goroutine
+		if !c.ref.acquire() {
+			t.Error("acquire")
+		}
+		close(inCall)
+		time.Sleep(20 * time.Millisecond)
+		c.ref.release() // the Write returns
+		close(returned)
+	}()
+	<-inCall
+	c.Close()        // returns once the Write has let go and the descriptor is closed
 	slab.Remove(tok) // the loop forgets the connection
-	c.ref.release()  // the Write returns
+	<-returned
 	_, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFD, 0)
 	if err == nil {
 		unix.Close(p[0])

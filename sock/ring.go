@@ -19,6 +19,7 @@ func (c *Conn) SendRing(sel *selector.Selector, t selector.Token, p []byte) erro
 		return ErrClosed
 	}
 	defer c.ref.release()
+	c.noteRing(sel)
 	return sel.Send(c.ref.fd, t, p)
 }
 
@@ -34,6 +35,7 @@ func (c *Conn) RecvRing(sel *selector.Selector, t selector.Token) error {
 		return ErrClosed
 	}
 	defer c.ref.release()
+	c.noteRing(sel)
 	return sel.Recv(c.ref.fd, t)
 }
 
@@ -46,4 +48,12 @@ func (c *Conn) StopRecvRing(sel *selector.Selector) error {
 	}
 	defer c.ref.release()
 	return sel.StopRecv(c.ref.fd)
+}
+
+// noteRing remembers sel for Close, which must end what sel has queued for
+// this connection before the descriptor number is released.
+func (c *Conn) noteRing(sel *selector.Selector) {
+	if c.ring.Load() != sel {
+		c.ring.Store(sel)
+	}
 }

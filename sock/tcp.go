@@ -92,7 +92,7 @@ func (l *Listener) Addr() netip.AddrPort { return l.addr }
 // Close closes the listener. It is idempotent, and safe against a
 // concurrent Accept: the descriptor is closed when the Accept returns.
 // Deregister it from its selector first.
-func (l *Listener) Close() error { return l.ref.close() }
+func (l *Listener) Close() error { return l.ref.closeWait(nil) }
 
 // Accept accepts one pending connection into c and returns the peer's
 // address (the zero AddrPort for a Unix socket), allocating nothing: c is
@@ -141,6 +141,7 @@ func (l *Listener) Accept(c *Conn) (netip.AddrPort, error) {
 	}
 	peer := fromSockaddr(sa.Inet6(), n)
 	c.family, c.peer = l.family, peer
+	c.ring.Store(nil) // storage reused: no Selector of the last connection
 	c.ref.finish(nfd)
 	return peer, nil
 }

@@ -43,19 +43,20 @@ type batchArrays struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batchArrays) }}
 
-// arrays takes the batch arrays for one call; done gives them back.
-func (u *UDPConn) arrays() *batchArrays {
+// arrays takes the batch arrays for one call, the connection's own when
+// they are free; done gives them back.
+func (u *UDPConn) arrays() (a *batchArrays, own bool) {
 	if u.scratchMu.TryLock() {
 		if u.scratch == nil {
 			u.scratch = new(batchArrays) // once per connection
 		}
-		return u.scratch
+		return u.scratch, true
 	}
-	return batchPool.Get().(*batchArrays)
+	return batchPool.Get().(*batchArrays), false
 }
 
-func (u *UDPConn) done(a *batchArrays) {
-	if a == u.scratch {
+func (u *UDPConn) done(a *batchArrays, own bool) {
+	if own {
 		u.scratchMu.Unlock()
 		return
 	}
@@ -121,7 +122,7 @@ func newUDP(laddr, raddr netip.AddrPort, opts []Option) (*UDPConn, error) {
 func (u *UDPConn) Fd() int { return u.ref.fdOrMinus1() }
 
 // Close closes the socket; idempotent, as Conn.Close.
-func (u *UDPConn) Close() error { return u.ref.close() }
+func (u *UDPConn) Close() error { return u.ref.closeWait(nil) }
 
 // LocalAddr returns the bound address (getsockname).
 func (u *UDPConn) LocalAddr() netip.AddrPort {
@@ -279,9 +280,9 @@ func (u *UDPConn) ReadBatch(ms []Message) (int, error) {
 	if !u.ref.acquire() {
 		return 0, ErrClosed
 	}
-	a := u.arrays()
+	a, own := u.arrays()
 	n, err := u.readBatch(ms, a)
-	u.done(a)
+	u.done(a, own)
 	u.ref.release()
 	return n, err
 }
@@ -331,9 +332,9 @@ func (u *UDPConn) WriteBatch(ms []Message) (int, error) {
 	if !u.ref.acquire() {
 		return 0, ErrClosed
 	}
-	a := u.arrays()
+	a, own := u.arrays()
 	n, err := u.writeBatch(ms, a)
-	u.done(a)
+	u.done(a, own)
 	u.ref.release()
 	return n, err
 }

@@ -255,7 +255,7 @@ func PairDatagram() (*UnixgramConn, *UnixgramConn, error) {
 func (u *UnixgramConn) Fd() int { return u.ref.fdOrMinus1() }
 
 // Close closes the socket; idempotent, as Conn.Close. A bound path stays.
-func (u *UnixgramConn) Close() error { return u.ref.close() }
+func (u *UnixgramConn) Close() error { return u.ref.closeWait(nil) }
 
 // LocalAddr returns the socket's own name.
 func (u *UnixgramConn) LocalAddr() UnixAddr {
