@@ -629,7 +629,16 @@ func (st *pollState) collect(w *pollWaiter, ev *Events, ready int) bool {
 		if fired|term == 0 {
 			continue // another Select reported this readiness first
 		}
-		ev.buf[out] = pollEvent{token: uint64(reg.token), revents: fired | term}
+		rep := fired | term
+		if rep&pollRdhup != 0 && reg.interest&Readable != 0 {
+			// The peer's FIN makes the socket readable (EOF), and epoll
+			// reports EPOLLIN with EPOLLRDHUP; here POLLIN may have been
+			// disarmed by an earlier event whose data the program has not
+			// finished reading, which left POLLRDHUP alone: an event no
+			// accessor reports.
+			rep |= pollIn
+		}
+		ev.buf[out] = pollEvent{token: uint64(reg.token), revents: rep}
 		out++
 		// Edge emulation: what fired is not polled again until WouldBlock
 		// or Reregister. The terminal conditions cannot be masked in

@@ -367,7 +367,9 @@ type Completion struct {
 	// caller's again. For OpRecv it is the data received, a view of a
 	// buffer of the Selector's ring, valid until the next Select or Clear
 	// on these Events, which give it back to the kernel: copy what must
-	// live longer.
+	// live longer. It stays valid after the Selector's Close too: a closed
+	// ring's buffers are unmapped once every Events has given back what it
+	// was lent (Events dropped without a last Select or Clear keep them).
 	Buf []byte
 	// More, for OpRecv: the receive goes on and more chunks will come.
 	// False: it has ended, with this completion (end of file: Res 0; an
@@ -449,7 +451,7 @@ func badFd(fd int) bool { return uint64(fd) > math.MaxInt32 }
 // Selector or Waker is inert.
 type fdRef struct {
 	fd     int          // the descriptor; < 0: none of its own (only the closed state, before and hook)
-	also   int          // a second descriptor closed with fd (set before the last release), or 0
+	also   int          // a second descriptor closed with fd (set before the last release), or -1
 	before func()       // run while fd is still open, just before it is closed, or nil
 	hook   func()       // run after the descriptors are closed, or nil
 	state  atomic.Int64 // refOpen | refClosed | references * refOne
@@ -471,7 +473,7 @@ const (
 
 // init installs fd; until then the fdRef is closed.
 func (r *fdRef) init(fd int) {
-	r.fd = fd
+	r.fd, r.also = fd, -1
 	r.state.Store(refOpen)
 }
 
@@ -523,7 +525,7 @@ func (r *fdRef) destroy() error {
 	if r.fd >= 0 {
 		err = closeFd(r.fd)
 	}
-	if r.also > 0 {
+	if r.also >= 0 { // 0 is a descriptor like any other (stdin closed, a daemon's)
 		closeFd(r.also)
 	}
 	if r.hook != nil {

@@ -127,6 +127,7 @@ type uringState struct {
 	recvByFd map[int32]uint32
 	sendByFd map[int32]uint32       // the one Send in flight per fd
 	bufs     *rawsys.IoUringBufRing // made by the first Recv
+	lentOut  int                    // its buffers lent to Events (Completion.Buf)
 	kickFd   int                    // an eventfd whose poll wakes a waiting Select (kick)
 	handles  int                    // handles not yet destroyed; the ring goes with the last
 	waiting  int                    // Selects inside io_uring_enter
@@ -214,8 +215,11 @@ func (h *uringHandle) gone() {
 		st.ring.Close() // the kernel cancels every request: the files are released
 		st.ring = nil
 		closeFd(st.kickFd)
-		if st.bufs != nil {
-			st.bufs.Close() // after the ring: nothing can take a buffer any more
+		if st.bufs != nil && st.lentOut == 0 {
+			// After the ring: nothing can take a buffer any more. Buffers
+			// lent to Events stay mapped until they are given back (the
+			// next Select or Clear on those Events, or the collector).
+			st.bufs.Close()
 			st.bufs = nil
 		}
 		st.sends = nil // the kernel has let go of every buffer
@@ -668,22 +672,17 @@ func (s *Selector) uringClone() (*Selector, error) {
 // taken without a system call; otherwise one io_uring_enter submits what
 // is queued and waits (GETEVENTS, EXT_ARG with a nanosecond timeout).
 func (s *Selector) uringSelect(ev *Events, timeout time.Duration) error {
+	// This Select ends the loans of the last one, whatever it returns.
+	ev.nd = 0
+	if len(ev.lent.bids) > 0 {
+		ev.lent.giveBack()
+	}
 	if !s.ref.acquire() {
 		ev.n = 0
 		return ErrClosed
 	}
 	defer s.ref.release()
 	h, st := s.ur, s.ur.st
-	ev.nd = 0
-	if len(ev.lent.bids) > 0 {
-		if ev.lent.st == st {
-			st.mu.Lock()
-			st.giveBackLocked(&ev.lent)
-			st.mu.Unlock()
-		} else {
-			ev.lent.giveBack()
-		}
-	}
 	if timeout == 0 && !st.queued.Load() && st.ring.CqReady() == 0 && st.ring.SqFlags()&uringEnterFlags == 0 {
 		// Nothing to submit, nothing in the ring, nothing in the overflow
 		// list: an empty poll costs three loads of shared memory. (The
@@ -960,8 +959,12 @@ type bufLoans struct {
 }
 
 func (l *bufLoans) lend(st *uringState, bid uint16) {
+	if l.st != st && len(l.bids) > 0 {
+		l.giveBack() // an Events used with another Selector: settle the old loans first
+	}
 	l.st = st
 	l.bids = append(l.bids, bid)
+	st.lentOut++
 }
 
 // giveBack returns the lent buffers to the ring.
@@ -976,11 +979,17 @@ func (l *bufLoans) giveBack() {
 }
 
 func (st *uringState) giveBackLocked(l *bufLoans) {
-	if st.bufs != nil {
+	st.lentOut -= len(l.bids)
+	switch {
+	case st.ring != nil && st.bufs != nil:
 		for _, bid := range l.bids {
 			st.bufs.Recycle(bid)
 		}
 		st.bufs.Publish()
+	case st.ring == nil && st.bufs != nil && st.lentOut == 0:
+		// The last loan of a closed ring: its buffers may go now.
+		st.bufs.Close()
+		st.bufs = nil
 	}
 	l.bids = l.bids[:0]
 }
