@@ -62,12 +62,13 @@ var backendExpectations = map[string]expectation{
 		hasFd:                  false,
 	},
 	// io_uring: the table of registrations is the selector's own, as on
-	// poll, and a poll request on a regular file completes at once, ready.
+	// poll; a regular file is refused as epoll refuses it (a poll request
+	// on one completes at once and would be reported by every Select).
 	"io_uring": {
 		doubleRegister:         syscall.EEXIST,
 		deregisterUnregistered: syscall.ENOENT,
 		reregisterUnregistered: syscall.ENOENT,
-		registerRegularFile:    nil,
+		registerRegularFile:    syscall.EPERM,
 		priorityErr:            nil,
 		aioErr:                 selector.ErrUnsupportedInterest,
 		lioErr:                 selector.ErrUnsupportedInterest,
@@ -653,6 +654,58 @@ func TestWakerAfterSelectorClosed(t *testing.T) {
 	}
 	if _, err := selector.NewWaker(s, 52); !errors.Is(err, selector.ErrClosed) {
 		t.Fatalf("NewWaker(closed selector): %v, want ErrClosed", err)
+	}
+}
+
+// TestClonesWakerSurvivesOriginalsClose: closing a Selector deregisters
+// its own Wakers from the set it shares with its clones, and only those: a
+// Waker made on the clone still wakes it, before and after a Waker of the
+// closed Selector is closed, and a Waker closed before its Selector is
+// not deregistered twice (its eventfd number, reused by the clone's next
+// Waker, stays registered).
+func TestClonesWakerSurvivesOriginalsClose(t *testing.T) {
+	s, err := selector.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.TryClone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	early, err := selector.NewWaker(s, 70)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := early.Close(); err != nil { // its eventfd number is free again
+		t.Fatal(err)
+	}
+	cw, err := selector.NewWaker(c, 71) // most likely early's number
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cw.Close()
+	sw, err := selector.NewWaker(s, 72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ev := selector.NewEvents(4)
+	for round := range 2 {
+		if err := cw.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Select(ev, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Len() != 1 || ev.At(0).Token() != 71 {
+			t.Fatalf("round %d: the clone's Select got %d events, want one, its own Waker's token 71", round, ev.Len())
+		}
+		if err := sw.Close(); err != nil { // the closed Selector's Waker: no effect on the clone
+			t.Fatal(err)
+		}
 	}
 }
 

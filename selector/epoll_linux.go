@@ -26,8 +26,9 @@ const maxEvents = rawsys.MaxEpollEvents
 // zero Selector is closed: every method returns ErrClosed (Close, nil)
 // without a system call.
 type Selector struct {
-	ref fdRef        // the epoll instance; on io_uring, this handle's dup of the ring descriptor
-	ur  *uringHandle // non-nil: the io_uring backend (uring_linux.go)
+	ref    fdRef        // the epoll instance; on io_uring, this handle's dup of the ring descriptor
+	ur     *uringHandle // non-nil: the io_uring backend (uring_linux.go)
+	wakers wakerSet     // the Wakers made with this handle (waker_eventfd.go)
 }
 
 // New creates a Selector: epoll (epoll_create1(EPOLL_CLOEXEC)) unless
@@ -87,6 +88,7 @@ func (s *Selector) Close() error {
 	if s == nil {
 		return nil
 	}
+	s.closeWakers()
 	if s.ur != nil {
 		return s.ref.closeWaking(s.ur.wakeBlocked)
 	}
@@ -333,8 +335,11 @@ func (s *Selector) Recv(fd int, t Token) error {
 // than it reads): chunks already received are still reported, and the
 // receive's last Completion has More false (Res -ECANCELED, or what ended
 // it first); Recv again after that to resume. Unlike Deregister, nothing
-// received is lost. ENOENT when fd has no Recv. On other backends
-// ErrRingOnly.
+// received is lost. ENOENT when fd has no Recv, including one that has
+// already ended but whose last Completion (More false) is among those of
+// the last Select still to handle: a loop that stops receives from inside
+// its completion loop must take ENOENT as "already stopped". On other
+// backends ErrRingOnly.
 func (s *Selector) StopRecv(fd int) error {
 	if s.closed() {
 		return ErrClosed

@@ -67,8 +67,9 @@ const sliceWithoutWake = 10 * time.Millisecond
 // Selector is a set of registrations polled with poll(2). Clones made by
 // TryClone share the set. The zero Selector is closed.
 type Selector struct {
-	st   *pollState
-	shut atomic.Bool // Close was called on this handle
+	st     *pollState
+	shut   atomic.Bool // Close was called on this handle
+	wakers wakerSet    // the Wakers made with this handle (waker_eventfd.go)
 }
 
 type pollReg struct {
@@ -160,7 +161,11 @@ func (s *Selector) Fd() int { return -1 }
 // clones go on. The shared state (and its eventfds) goes with the last of
 // the Selector and its clones. Close is idempotent.
 func (s *Selector) Close() error {
-	if s == nil || s.st == nil || !s.shut.CompareAndSwap(false, true) {
+	if s == nil || s.st == nil || s.shut.Load() {
+		return nil
+	}
+	s.closeWakers() // while the state is certainly there
+	if !s.shut.CompareAndSwap(false, true) {
 		return nil
 	}
 	st := s.st

@@ -97,8 +97,10 @@
 // Where backends differ: registering an fd twice fails with EEXIST on epoll
 // and poll and updates it on kqueue; deregistering an fd that is not
 // registered fails with ENOENT on epoll and poll and succeeds on kqueue;
-// epoll refuses regular files and /dev/null (EPERM, from Register and from
-// Deregister alike), kqueue and poll accept them; a poll Selector has no
+// epoll and io_uring refuse regular files and /dev/null (EPERM, from
+// Register, and on epoll from Deregister too), kqueue and poll accept
+// them; epoll and io_uring refuse to watch their own Fd (EINVAL: on
+// io_uring the ring would keep itself alive); a poll Selector has no
 // descriptor (Fd returns -1), and on poll and io_uring an fd closed while
 // registered stays registered until Deregister (on io_uring the poll
 // request even keeps the file open: a socket closed without Deregister is

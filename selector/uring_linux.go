@@ -129,11 +129,13 @@ type uringState struct {
 	bufs     *rawsys.IoUringBufRing // made by the first Recv
 	lentOut  int                    // its buffers lent to Events (Completion.Buf)
 	kickFd   int                    // an eventfd whose poll wakes a waiting Select (kick)
-	handles  int                    // handles not yet destroyed; the ring goes with the last
-	waiting  int                    // Selects inside io_uring_enter
-	zombies  int                    // ... of which on closed handles: Close's wake-up must reach each
-	wakes    int                    // wake NOPs submitted and not yet reaped
-	queued   atomic.Bool            // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
+	ringDev  uint64                 // the ring file's device and inode: Register refuses the ring itself
+	ringIno  uint64
+	handles  int         // handles not yet destroyed; the ring goes with the last
+	waiting  int         // Selects inside io_uring_enter
+	zombies  int         // ... of which on closed handles: Close's wake-up must reach each
+	wakes    int         // wake NOPs submitted and not yet reaped
+	queued   atomic.Bool // SQEs queued and not submitted (written under mu; read without it by Select's empty check)
 }
 
 // uringSelects is the state a handle keeps about its own Selects, under
@@ -175,6 +177,12 @@ func newUring() (*Selector, error) {
 		return nil, opError("new", -1, errno)
 	}
 	st := &uringState{ring: ring, kickFd: kickFd, byFd: map[int32]uint32{}, recvByFd: map[int32]uint32{}, sendByFd: map[int32]uint32{}}
+	var fs unix.Stat_t
+	if err := unix.Fstat(ring.Fd(), &fs); err == nil {
+		// Every io_uring file has an inode of its own (anon_inode_getfile_secure
+		// since 5.12), unlike eventfd and epoll, which share one.
+		st.ringDev, st.ringIno = uint64(fs.Dev), uint64(fs.Ino)
+	}
 	st.armKick() // submitted by the first Select
 	s, err := st.newHandle()
 	if err != nil {
@@ -368,16 +376,29 @@ func (st *uringState) arm(slot uint32) {
 }
 
 func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
-	// The kernel would fail the poll of a closed fd only in its
-	// completion; check now, as epoll_ctl does (F_GETFD cannot block).
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-		return &OpError{Op: "register", Fd: fd, Err: err}
-	}
 	if !s.ref.acquire() {
 		return ErrClosed
 	}
 	defer s.ref.release()
 	st := s.ur.st
+	// The kernel would fail the poll of a closed fd only in its
+	// completion; check now, as epoll_ctl does (fstat cannot block).
+	var fs unix.Stat_t
+	if err := unix.Fstat(fd, &fs); err != nil {
+		return &OpError{Op: "register", Fd: fd, Err: err}
+	}
+	if fs.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		if uint64(fs.Dev) == st.ringDev && uint64(fs.Ino) == st.ringIno { // (widths vary by GOARCH)
+			// The ring itself (any handle's Fd: dups share the file). Its
+			// poll request would hold a reference to the ring's own file,
+			// so the last close never releases the ring, nor any file its
+			// requests hold. epoll refuses to watch itself with EINVAL.
+			return opError("register", fd, syscall.EINVAL)
+		}
+		if errno := pollable(fd, uint32(fs.Mode)); errno != 0 {
+			return opError("register", fd, errno)
+		}
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, dup := st.byFd[int32(fd)]; dup {
@@ -636,6 +657,35 @@ func (st *uringState) deregister(fd int32) bool {
 	delete(st.byFd, fd)
 	st.free = append(st.free, slot)
 	return true
+}
+
+// pollable is 0 when fd's file has a poll method, else the errno epoll_ctl
+// answers: EPERM for a regular file, a directory, /dev/null
+// (epoll_ctl(2)). io_uring accepts those, but without a wait queue the
+// kernel ends a multishot poll of them at once, without IORING_CQE_F_MORE,
+// and re-arming it completes at once again: the file would be reported by
+// every Select, level- not edge-triggered, and a loop registering one
+// would spin. Refused as epoll refuses them, on the same kernel. Sockets
+// and pipes are not asked: they always can. The probe is an epoll
+// instance of its own, closed at once (closing it removes the entry):
+// three system calls, on a path that registers eventfds, timerfds or
+// ttys, not connections.
+func pollable(fd int, mode uint32) syscall.Errno {
+	if t := mode & unix.S_IFMT; t == unix.S_IFSOCK || t == unix.S_IFIFO {
+		return 0
+	}
+	ep, errno := rawsys.EpollCreate1(rawsys.EPOLL_CLOEXEC)
+	if errno != 0 {
+		return 0 // no answer (EMFILE): the kernel's poll will tell
+	}
+	defer closeFd(ep)
+	var ev rawsys.EpollEvent
+	switch errno := rawsys.EpollCtl(ep, rawsys.EPOLL_CTL_ADD, fd, &ev); errno {
+	case syscall.EPERM, syscall.EBADF:
+		return errno
+	default: // 0; ENOMEM, ENOSPC: no answer
+		return 0
+	}
 }
 
 // notRegistered is the error for an fd the ring has no registration of:

@@ -3,6 +3,7 @@
 package selector
 
 import (
+	"sync"
 	"syscall"
 
 	"github.com/rawpoll/rawpoll/rawsys"
@@ -30,13 +31,64 @@ func NewWaker(s *Selector, t Token) (*Waker, error) {
 	if errno != 0 {
 		return nil, opError("new waker", -1, errno)
 	}
-	if err := s.registerWaker(fd, t); err != nil {
+	s.wakers.mu.Lock()
+	defer s.wakers.mu.Unlock()
+	err := ErrClosed
+	if !s.wakers.shut {
+		err = s.registerWaker(fd, t)
+	}
+	if err != nil {
 		closeFd(fd)
 		return nil, err
 	}
+	s.wakers.fds = append(s.wakers.fds, fd)
 	w := &Waker{sel: s}
 	w.ref.init(fd)
 	return w, nil
+}
+
+// wakerSet is the eventfds of the Wakers made with one Selector handle.
+// The set of registrations is shared with its clones, and a Waker's
+// eventfd stays open until Waker.Close: the handle's Close deregisters
+// them, so that a clone never reports a closed Selector's Waker token (a
+// wake made just before the Close included), as kqueue deletes the closed
+// handle's Waker knotes.
+type wakerSet struct {
+	mu   sync.Mutex
+	fds  []int
+	shut bool // the handle's Close has deregistered them
+}
+
+// closeWakers deregisters the Wakers made with s; NewWaker on s fails
+// from here on. Close calls it before it closes anything.
+func (s *Selector) closeWakers() {
+	s.wakers.mu.Lock()
+	defer s.wakers.mu.Unlock()
+	if s.wakers.shut {
+		return
+	}
+	s.wakers.shut = true
+	for _, fd := range s.wakers.fds {
+		s.deregisterWaker(fd)
+	}
+	s.wakers.fds = nil
+}
+
+// forgetWaker deregisters one Waker's eventfd, unless its Selector's Close
+// has done it.
+func (s *Selector) forgetWaker(fd int) {
+	s.wakers.mu.Lock()
+	defer s.wakers.mu.Unlock()
+	if s.wakers.shut {
+		return
+	}
+	for i, f := range s.wakers.fds {
+		if f == fd {
+			s.wakers.fds = append(s.wakers.fds[:i], s.wakers.fds[i+1:]...)
+			break
+		}
+	}
+	s.deregisterWaker(fd)
 }
 
 // Wake makes the Selector report the Waker's token. It never blocks and
@@ -90,7 +142,7 @@ func (w *Waker) Close() error {
 		return nil
 	}
 	if w.ref.acquire() {
-		w.sel.deregisterWaker(w.ref.fd)
+		w.sel.forgetWaker(w.ref.fd)
 		w.ref.release()
 	}
 	return w.ref.close()

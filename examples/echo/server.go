@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -402,7 +403,10 @@ func (l *loop) complete(cp *selector.Completion) {
 		if len(c.pend) > highWater && !c.recvOff {
 			c.recvOff = true
 			l.stats.FlowStops.Add(1)
-			if err := c.c.StopRecvRing(l.sel); err != nil {
+			// ENOENT: the receive has already ended, and its last
+			// completion (end of file, an error) is among those of this
+			// Select still to handle: nothing to stop.
+			if err := c.c.StopRecvRing(l.sel); err != nil && !errors.Is(err, syscall.ENOENT) {
 				l.close(cp.Token, c)
 			}
 		}
