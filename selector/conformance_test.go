@@ -1149,3 +1149,24 @@ func TestConcurrentRegistrationsAndWakes(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestUnknownBackend: a backend name no build knows is an error, not the
+// default in disguise; every known name gives a Selector.
+func TestUnknownBackend(t *testing.T) {
+	for _, name := range []string{"bogus", "EPOLL", "iouring", " epoll"} {
+		s, err := selector.New(selector.WithBackend(name))
+		if !errors.Is(err, selector.ErrUnknownBackend) || s != nil {
+			t.Errorf("New(WithBackend(%q)) = %v, %v; want ErrUnknownBackend", name, s, err)
+			s.Close()
+		}
+	}
+	for _, name := range []string{"", "epoll", "io_uring", "kqueue", "poll"} {
+		s, err := selector.New(selector.WithBackend(name))
+		if err != nil {
+			t.Errorf("New(WithBackend(%q)): %v", name, err)
+			continue
+		}
+		t.Logf("WithBackend(%q): %s", name, s.Backend())
+		s.Close()
+	}
+}

@@ -36,10 +36,15 @@ type Selector struct {
 // names a backend, RAWPOLL_BACKEND=io_uring in the environment. io_uring is
 // used where it can serve (Linux 5.13+ with multishot poll, not refused by
 // seccomp or kernel.io_uring_disabled; see IoUringUnavailable); elsewhere
-// New falls back to epoll, and Backend says which it got. Other backend
-// names mean epoll here.
+// New falls back to epoll, and Backend says which it got. "kqueue" and
+// "poll" mean epoll here (the poll backend is the rawpoll_forcepoll build);
+// an unknown name is ErrUnknownBackend.
 func New(opts ...Option) (*Selector, error) {
-	if backendFor(opts, backendFromEnv) == "io_uring" {
+	c, err := applyOptions(opts, backendFromEnv)
+	if err != nil {
+		return nil, err
+	}
+	if c.backend == "io_uring" {
 		s, err := newUring()
 		if err == nil {
 			return s, nil
@@ -209,7 +214,10 @@ func (s *Selector) Reregister(fd int, t Token, in Interest) error {
 // ENOENT, except one that epoll cannot watch at all (a regular file, or
 // /dev/null), which fails with EPERM as its Register did. Closing an fd
 // deregisters it too, unless another descriptor still refers to the same
-// open file (dup, fork): deregister before close.
+// open file (dup, fork): deregister before close. On io_uring it also
+// ends fd's Recv (chunks not yet reported are dropped) and cancels a Send
+// in flight, whose Completion still comes (Res -ECANCELED, or what was
+// sent) and hands its buffer back: until then the kernel owns it.
 func (s *Selector) Deregister(fd int) error {
 	if s.closed() {
 		return ErrClosed
@@ -284,16 +292,18 @@ func (s *Selector) deregisterWaker(fd int) {
 // Send queues a send of p on fd through an io_uring Selector's submission
 // ring (IORING_OP_SEND with MSG_NOSIGNAL|MSG_WAITALL): it goes to the
 // kernel with the next Select's io_uring_enter (at once while a Select
-// waits), so an event loop that sends what it has just read pays no
-// system call of its own for it. The kernel owns p from here until Select
-// reports the Completion (OpSend, token t, p back in Buf): do not modify
-// or reuse p before. The kernel sends all of p, waiting for room as long
-// as the peer takes, so the completion's Res is len(p), or -errno (EPIPE,
-// ECONNRESET) when the connection failed. The kernel does not order two
-// sends on one socket, so one Send may be in flight per fd (a second is
-// EBUSY): keep what comes meanwhile and send it on the completion.
-// Deregister fd before closing it: that submits what is queued for it
-// (an SQE names fd by number). On other backends Send returns ErrRingOnly.
+// waits), so an event loop that sends what it has just read pays no system
+// call of its own for it. The kernel owns p from here until Select reports
+// the Completion (OpSend, token t, p back in Buf): do not modify or reuse p
+// before. The kernel sends all of p, waiting for room as long as the peer
+// takes, so the completion's Res is len(p); -errno (EPIPE, ECONNRESET) when
+// the connection failed before anything was sent; and between the two when
+// it failed part way (io_uring reports the bytes sent, not the error, which
+// the next call on fd meets). The kernel does not order two sends on one
+// socket, so one Send may be in flight per fd (a second is EBUSY): keep
+// what comes meanwhile and send it on the completion. Deregister fd before
+// closing it: that submits what is queued for it (an SQE names fd by
+// number). On other backends Send returns ErrRingOnly.
 func (s *Selector) Send(fd int, t Token, p []byte) error {
 	if s.closed() {
 		return ErrClosed
@@ -317,7 +327,14 @@ func (s *Selector) Send(fd int, t Token, p []byte) error {
 // not be registered for readiness. One Recv per fd (EEXIST for a second,
 // until the first's last completion). The receive does not wait for the
 // loop: stop it with StopRecv when the peer sends faster than the loop
-// can answer. On other backends Recv returns ErrRingOnly.
+// can answer. Limits: the buffers, 1024 of 4 KiB, are shared by every
+// Recv on the ring and come back as the Events that were lent them are
+// reused, so a loop that holds many Events unused starves the receives;
+// when they run out the kernel's ENOBUFS is absorbed (the receive is armed
+// again by the next Select and goes on: it never reaches the caller), and
+// a Select stores at most Cap() Completions (and Cap() events) in an
+// Events, the rest waiting in the ring for the next. On other backends
+// Recv returns ErrRingOnly.
 func (s *Selector) Recv(fd int, t Token) error {
 	if s.closed() {
 		return ErrClosed

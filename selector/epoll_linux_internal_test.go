@@ -4,7 +4,9 @@ package selector
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -297,4 +299,19 @@ func TestCloseWakeNotSeenByCloneWhileInFlight(t *testing.T) {
 	if _, err := unix.FcntlInt(uintptr(s.ref.also), unix.F_GETFD, 0); err != unix.EBADF {
 		t.Fatalf("wake-up pipe still open after the last release: %v", err)
 	}
+}
+
+// TestUnknownBackendFromEnv: RAWPOLL_BACKEND with a name no build knows
+// is an error that names the variable; WithBackend overrides it.
+func TestUnknownBackendFromEnv(t *testing.T) {
+	t.Setenv("RAWPOLL_BACKEND", "io-uring")
+	s, err := New()
+	if !errors.Is(err, ErrUnknownBackend) || !strings.Contains(fmt.Sprint(err), "RAWPOLL_BACKEND") {
+		t.Fatalf("New() with RAWPOLL_BACKEND=io-uring: %v, %v; want ErrUnknownBackend naming the variable", s, err)
+	}
+	s, err = New(WithBackend("epoll"))
+	if err != nil {
+		t.Fatalf("WithBackend(epoll) with a bad RAWPOLL_BACKEND: %v", err)
+	}
+	s.Close()
 }

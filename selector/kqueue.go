@@ -63,8 +63,12 @@ var (
 // (syscall/exec_unix.go): os/exec and syscall.ForkExec cannot fork in
 // between. The first New of a process also checks that kevent answers
 // EV_RECEIPT (NetBSD before 10 does not, and is refused). Options name
-// no other backend here: WithBackend is accepted and ignored.
+// no other backend here: a known name in WithBackend is accepted and
+// ignored, an unknown one is ErrUnknownBackend.
 func New(opts ...Option) (*Selector, error) {
+	if _, err := applyOptions(opts, nil); err != nil {
+		return nil, err
+	}
 	kq, errno := -1, syscall.ENOSYS
 	if !kqNoCloexecCall.Load() {
 		kq, errno = rawsys.KqueueCloexec()

@@ -113,8 +113,13 @@ type pollWaiter struct {
 }
 
 // New creates a poll-based Selector, with the eventfd
-// (EFD_CLOEXEC|EFD_NONBLOCK) its first Select waits on.
+// (EFD_CLOEXEC|EFD_NONBLOCK) its first Select waits on. This build has no
+// other backend: a known name in WithBackend is ignored, an unknown one is
+// ErrUnknownBackend (RAWPOLL_BACKEND is not read).
 func New(opts ...Option) (*Selector, error) {
+	if _, err := applyOptions(opts, nil); err != nil {
+		return nil, err
+	}
 	st := &pollState{index: map[int32]int{}, handles: 1}
 	w, errno := newPollWaiter()
 	if errno != 0 {

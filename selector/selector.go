@@ -168,9 +168,36 @@ type config struct {
 // "kqueue" or "poll". A backend this build or this kernel does not have
 // gives the platform's default instead (on Linux, io_uring falls back to
 // epoll where it is missing or refused); Backend says which one New chose.
-// Without this option, New reads RAWPOLL_BACKEND from the environment on
-// Linux, so that a whole program or test suite can run on io_uring.
+// Any other name makes New fail with ErrUnknownBackend. Without this
+// option, New reads RAWPOLL_BACKEND from the environment on Linux (the
+// same names; empty is the default), so that a whole program or test suite
+// can run on io_uring.
 func WithBackend(name string) Option { return func(c *config) { c.backend = name } }
+
+// ErrUnknownBackend is returned by New for a backend name, from
+// WithBackend or RAWPOLL_BACKEND, that is none of "epoll", "io_uring",
+// "kqueue" and "poll": a typo would otherwise silently give the default.
+var ErrUnknownBackend = errors.New("selector: unknown backend (want epoll, io_uring, kqueue or poll)")
+
+// applyOptions is the configuration opts make; env, when not nil, gives
+// the backend when no option names one.
+func applyOptions(opts []Option, env func() string) (config, error) {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	from := "WithBackend"
+	if c.backend == "" && env != nil {
+		c.backend, from = env(), "RAWPOLL_BACKEND"
+	}
+	switch c.backend {
+	case "", "epoll", "io_uring", "kqueue", "poll":
+		return c, nil
+	}
+	return c, fmt.Errorf("selector: %s %q: %w", from, c.backend, ErrUnknownBackend)
+}
 
 // checkDefined rejects Interest 0 and bits outside the defined interests,
 // the check every backend makes before its own.
@@ -362,8 +389,9 @@ type Completion struct {
 	Token Token // the token given to Send or Recv
 	Op    Op
 	// Res is the number of bytes sent or received, or -errno (see Err).
-	// A Send may complete short: send the rest (Buf[Res:]) again. On a
-	// Recv, 0 is end of file.
+	// A Send completes short only when the connection failed part way
+	// (Selector.Send): its next call on the fd meets the error. On a Recv,
+	// 0 is end of file.
 	Res int
 	// Buf, for OpSend, is the buffer given to Send, handed back: it is the
 	// caller's again. For OpRecv it is the data received, a view of a

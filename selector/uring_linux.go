@@ -1065,20 +1065,7 @@ var (
 func IoUringUnavailable() error { return uringUsable() }
 
 // backendFor is the backend the options name, else env's.
-func backendFor(opts []Option, env func() string) string {
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	if c.backend == "" {
-		return env()
-	}
-	return c.backend
-}
-
 // backendFromEnv is RAWPOLL_BACKEND: "io_uring" or "epoll" for the whole
 // process, so that existing programs and test suites run on either
-// unchanged; anything else means the default.
+// unchanged.
 func backendFromEnv() string { return os.Getenv("RAWPOLL_BACKEND") }
