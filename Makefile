@@ -203,11 +203,14 @@ bench-idle:
 	$(GO) run ./bench/idlerate
 	$(GO) run -tags rawpoll_forcepoll ./bench/idlerate
 
-# Both model-based fuzzers on both Linux builds, FUZZTIME each: FuzzOps
-# (the API against a model of what is registered) and FuzzEdgeContract (a
-# program following the contract gets every event it needs and no more).
+# Both model-based fuzzers on the three Linux backends, FUZZTIME each:
+# FuzzOps (the API against a model of what is registered) and
+# FuzzEdgeContract (a program following the contract gets every event it
+# needs and no more).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOps$$' -fuzztime $(FUZZTIME) ./selector
 	$(GO) test -run '^$$' -fuzz '^FuzzOps$$' -fuzztime $(FUZZTIME) -tags rawpoll_forcepoll ./selector
+	RAWPOLL_BACKEND=io_uring $(GO) test -run '^$$' -fuzz '^FuzzOps$$' -fuzztime $(FUZZTIME) ./selector
 	$(GO) test -run '^$$' -fuzz '^FuzzEdgeContract$$' -fuzztime $(FUZZTIME) ./selector
 	$(GO) test -run '^$$' -fuzz '^FuzzEdgeContract$$' -fuzztime $(FUZZTIME) -tags rawpoll_forcepoll ./selector
+	RAWPOLL_BACKEND=io_uring $(GO) test -run '^$$' -fuzz '^FuzzEdgeContract$$' -fuzztime $(FUZZTIME) ./selector
