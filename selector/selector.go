@@ -100,7 +100,9 @@
 // epoll and io_uring refuse regular files and /dev/null (EPERM, from
 // Register, and on epoll from Deregister too), kqueue and poll accept
 // them; epoll and io_uring refuse to watch their own Fd (EINVAL: on
-// io_uring the ring would keep itself alive); a poll Selector has no
+// io_uring the ring would keep itself alive), and io_uring any other ring
+// too (EINVAL: two rings polling each other keep each other alive, and
+// io_uring has no loop check like epoll's ELOOP); a poll Selector has no
 // descriptor (Fd returns -1), and on poll and io_uring an fd closed while
 // registered stays registered until Deregister (on io_uring the poll
 // request even keeps the file open: a socket closed without Deregister is

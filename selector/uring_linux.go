@@ -395,6 +395,15 @@ func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
 			// requests hold. epoll refuses to watch itself with EINVAL.
 			return opError("register", fd, syscall.EINVAL)
 		}
+		if uint64(fs.Dev) == st.ringDev && isRing(fd) {
+			// Another io_uring instance (ring files live on the same
+			// anonymous-inode device). Two rings polling each other hold
+			// each other's file: closing both releases neither, nor any
+			// file their requests hold. epoll_ctl finds such loops
+			// (ep_loop_check, ELOOP); io_uring has no check, so no ring
+			// is watched from a ring.
+			return opError("register", fd, syscall.EINVAL)
+		}
 		if errno := pollable(fd, uint32(fs.Mode)); errno != 0 {
 			return opError("register", fd, errno)
 		}
@@ -686,6 +695,17 @@ func pollable(fd int, mode uint32) syscall.Errno {
 	default: // 0; ENOMEM, ENOSPC: no answer
 		return 0
 	}
+}
+
+// isRing reports whether fd is an io_uring instance: io_uring_register
+// answers EOPNOTSUPP for any other file before it looks at the opcode
+// (io_uring_register_get_file in io_uring/register.c), and a PROBE without
+// a table changes nothing (EINVAL, or EEXIST/ENXIO/EACCES from the ring's
+// own checks, all of which say it is a ring). It asks only files on the
+// anonymous-inode device: eventfds, timerfds, epoll instances.
+func isRing(fd int) bool {
+	_, errno := rawsys.IoUringRegister(fd, rawsys.IORING_REGISTER_PROBE, nil, 0)
+	return errno != syscall.EOPNOTSUPP && errno != syscall.EBADF
 }
 
 // notRegistered is the error for an fd the ring has no registration of:
