@@ -5,6 +5,7 @@ package sock
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -24,8 +25,8 @@ type UDPConn struct {
 	dual   bool
 	peer   netip.AddrPort
 
-	scratchMu sync.Mutex   // held by the batch call using scratch
-	scratch   *batchArrays // the connection's own, made by its first batch call
+	scratchBusy atomic.Bool  // set by the batch call using scratch
+	scratch     *batchArrays // the connection's own, made by its first batch call
 }
 
 // batchArrays are the headers, iovecs and addresses of a batch call. On
@@ -39,29 +40,58 @@ type batchArrays struct {
 	hdrs  [batchChunk]rawsys.Mmsghdr
 	iov   [batchChunk]rawsys.Iovec
 	names [batchChunk]rawsys.RawSockaddrInet6
+	// prepared says every hdrs[i] points at names[i] and at iov[i] alone,
+	// without control data, so that a call sets only the buffers and the
+	// name lengths: the kernel writes back msg_namelen, msg_controllen
+	// (0 stays 0) and msg_flags, which it does not read (recvmmsg(2),
+	// sendmmsg(2)). A WriteBatch message without an address clears its
+	// name pointer, and prepared with it.
+	prepared bool
+}
+
+// prepare points every header at its name and iovec.
+func (a *batchArrays) prepare() {
+	for i := range a.hdrs {
+		a.hdrs[i].Hdr = rawsys.MakeMsghdr(unsafe.Pointer(&a.names[i]), rawsys.SizeofSockaddrInet6, a.iov[i:i+1])
+	}
+	a.prepared = true
 }
 
 var batchPool = sync.Pool{New: func() any { return new(batchArrays) }}
 
 // arrays takes the batch arrays for one call, the connection's own when
-// they are free; done gives them back.
+// they are free; done gives them back. An atomic flag, not a mutex, and
+// both inline, the rare cases out of line: 60 instructions a call fewer
+// than TryLock and Unlock (make bench-instr, Recvmmsg4x64).
 func (u *UDPConn) arrays() (a *batchArrays, own bool) {
-	if u.scratchMu.TryLock() {
-		if u.scratch == nil {
-			u.scratch = new(batchArrays) // once per connection
+	if u.scratchBusy.CompareAndSwap(false, true) {
+		if a = u.scratch; a == nil {
+			a = u.newScratch()
 		}
-		return u.scratch, true
+		return a, true
 	}
-	return batchPool.Get().(*batchArrays), false
+	return poolArrays(), false
 }
+
+//go:noinline
+func (u *UDPConn) newScratch() *batchArrays {
+	u.scratch = new(batchArrays) // once per connection, under scratchBusy
+	return u.scratch
+}
+
+//go:noinline
+func poolArrays() *batchArrays { return batchPool.Get().(*batchArrays) }
 
 func (u *UDPConn) done(a *batchArrays, own bool) {
 	if own {
-		u.scratchMu.Unlock()
+		u.scratchBusy.Store(false)
 		return
 	}
-	batchPool.Put(a)
+	poolPut(a)
 }
+
+//go:noinline
+func poolPut(a *batchArrays) { batchPool.Put(a) }
 
 // ListenUDP creates a UDP socket bound to addr (port 0 picks one; read it
 // with LocalAddr). Options: ReuseAddr, ReusePort, DualStack.
@@ -288,13 +318,20 @@ func (u *UDPConn) ReadBatch(ms []Message) (int, error) {
 }
 
 func (u *UDPConn) readBatch(ms []Message, a *batchArrays) (int, error) {
+	if !a.prepared {
+		a.prepare()
+	}
 	hdrs, iov, names := &a.hdrs, &a.iov, &a.names
 	total := 0
 	for total < len(ms) {
 		k := min(len(ms)-total, batchChunk)
-		for i := range k {
-			iov[i] = rawsys.MakeIovec(ms[total+i].Buf)
-			hdrs[i].Hdr = rawsys.MakeMsghdr(unsafe.Pointer(&names[i]), rawsys.SizeofSockaddrInet6, iov[i:i+1])
+		// Subslices of equal length, so that the compiler proves every
+		// index in range (bounds checks were a third of the loops).
+		want := ms[total : total+k]
+		iv, hs := iov[:len(want)], hdrs[:len(want)]
+		for i := range want {
+			iv[i] = rawsys.MakeIovec(want[i].Buf)
+			hs[i].Hdr.Namelen = rawsys.SizeofSockaddrInet6
 		}
 		n, errno := rawsys.Recvmmsg(u.ref.fd, hdrs[:k], 0)
 		for errno == syscall.EINTR {
@@ -306,11 +343,19 @@ func (u *UDPConn) readBatch(ms []Message, a *batchArrays) (int, error) {
 			}
 			return 0, errno
 		}
-		for i := range n {
-			m := &ms[total+i]
-			m.N = int(hdrs[i].Len)
-			m.Addr = fromSockaddr(&names[i], hdrs[i].Hdr.Namelen)
-			m.Truncated = hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0
+		got := ms[total : total+n]
+		hs, ns := hdrs[:len(got)], names[:len(got)]
+		for i := range got {
+			m, h := &got[i], &hs[i]
+			m.N = int(h.Len)
+			if s4 := (*rawsys.RawSockaddrInet4)(unsafe.Pointer(&ns[i])); int(s4.Family) == rawsys.AF_INET && h.Hdr.Namelen >= rawsys.SizeofSockaddrInet4 {
+				// fromSockaddr's IPv4 case, inline: 30 instructions a
+				// message fewer (it does not fit the inlining budget).
+				m.Addr = netip.AddrPortFrom(netip.AddrFrom4(s4.Addr), uint16(s4.Port[0])<<8|uint16(s4.Port[1]))
+			} else {
+				m.Addr = fromSockaddr(&ns[i], h.Hdr.Namelen)
+			}
+			m.Truncated = h.Hdr.Flags&unix.MSG_TRUNC != 0
 		}
 		total += n
 		if n < k {
@@ -340,27 +385,43 @@ func (u *UDPConn) WriteBatch(ms []Message) (int, error) {
 }
 
 func (u *UDPConn) writeBatch(ms []Message, a *batchArrays) (int, error) {
+	if !a.prepared {
+		a.prepare()
+	}
 	hdrs, iov, names := &a.hdrs, &a.iov, &a.names
+	connected := u.peer.IsValid()
 	total := 0
 	for total < len(ms) {
 		k := min(len(ms)-total, batchChunk)
-		for i := range k {
-			m := &ms[total+i]
-			iov[i] = rawsys.MakeIovec(m.Buf)
-			var name unsafe.Pointer
-			var nl uint32
-			if !u.peer.IsValid() || m.Addr.IsValid() {
-				var err error
-				if nl, err = putAddr(&names[i], u.family, u.dual, m.Addr); err != nil {
-					if total+i == 0 {
-						return 0, err
-					}
-					k = i // send what precedes the bad address
-					break
-				}
-				name = unsafe.Pointer(&names[i])
+		want := ms[total : total+k] // equal lengths: no bounds checks, as in readBatch
+		iv, hs, ns := iov[:len(want)], hdrs[:len(want)], names[:len(want)]
+		for i := range want {
+			m, h := &want[i], &hs[i].Hdr
+			iv[i] = rawsys.MakeIovec(m.Buf)
+			if connected && !m.Addr.IsValid() {
+				// The socket's peer: no name. NULL, not a length of 0,
+				// which the BSDs refuse (EINVAL from getsockaddr).
+				h.Name, h.Namelen = nil, 0
+				a.prepared = false
+				continue
 			}
-			hdrs[i].Hdr = rawsys.MakeMsghdr(name, nl, iov[i:i+1])
+			if ip := m.Addr.Addr(); u.family == rawsys.AF_INET && ip.Is4() {
+				// putAddr's IPv4 case, inline (putAddr does not fit the
+				// inlining budget): 30 instructions a message fewer.
+				*(*rawsys.RawSockaddrInet4)(unsafe.Pointer(&ns[i])) = rawsys.MakeSockaddrInet4(ip.As4(), m.Addr.Port())
+				h.Namelen = rawsys.SizeofSockaddrInet4
+			} else if nl, err := putAddr(&ns[i], u.family, u.dual, m.Addr); err == nil {
+				h.Namelen = nl
+			} else {
+				if total+i == 0 {
+					return 0, err
+				}
+				k = i // send what precedes the bad address
+				break
+			}
+			if h.Name == nil {
+				h.Name = (*byte)(unsafe.Pointer(&ns[i]))
+			}
 		}
 		if k == 0 {
 			break
@@ -375,8 +436,9 @@ func (u *UDPConn) writeBatch(ms []Message, a *batchArrays) (int, error) {
 			}
 			return 0, errno
 		}
-		for i := range n {
-			ms[total+i].N = int(hdrs[i].Len)
+		sent := ms[total : total+n]
+		for i := range sent {
+			sent[i].N = int(hdrs[i].Len)
 		}
 		total += n
 		if n < k || k < batchChunk && total < len(ms) {

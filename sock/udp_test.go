@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -362,4 +363,124 @@ func TestUDPBatchConcurrent(t *testing.T) {
 	if got != senders*rounds*per {
 		t.Fatalf("received %d of %d datagrams", got, senders*rounds*per)
 	}
+}
+
+// TestUDPBatchHeadersReused: the batch calls keep their message headers
+// from call to call and rewrite only what changes. A connected socket's
+// WriteBatch clears a header's name (no destination), and the calls after
+// it must put the name back: a ReadBatch on the same socket still reports
+// each sender, a WriteBatch to an explicit address still sends there, and
+// chunks past the first 32 messages are built as the first ones.
+func TestUDPBatchHeadersReused(t *testing.T) {
+	families(t, func(t *testing.T, addr netip.AddrPort) {
+		s := newSelector(t)
+		peer := listenUDP(t, addr)
+		peer.SetRecvBuffer(1 << 20)
+		if err := s.Register(peer.Fd(), 1, selector.Readable); err != nil {
+			t.Fatal(err)
+		}
+		c, err := sock.DialUDP(peer.LocalAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetRecvBuffer(1 << 20)
+		if err := s.Register(c.Fd(), 2, selector.Readable); err != nil {
+			t.Fatal(err)
+		}
+		// readAll receives want datagrams on u, checking sender and bytes.
+		readAll := func(u *sock.UDPConn, tok selector.Token, from netip.AddrPort, want []string) {
+			t.Helper()
+			in := make([]sock.Message, len(want))
+			for i := range in {
+				in[i].Buf = make([]byte, 32)
+				in[i].Addr = netip.MustParseAddrPort("192.0.2.1:9") // overwritten
+			}
+			got := 0
+			for deadline := time.Now().Add(5 * time.Second); got < len(want) && time.Now().Before(deadline); {
+				n, err := u.ReadBatch(in[got:])
+				if err == syscall.EAGAIN {
+					s.WouldBlock(u.Fd(), selector.Readable)
+					waitEvent(t, s, tok, readable)
+					continue
+				}
+				if err != nil {
+					t.Fatalf("ReadBatch: %v", err)
+				}
+				got += n
+			}
+			if got != len(want) {
+				t.Fatalf("received %d datagrams, want %d", got, len(want))
+			}
+			for i, m := range in {
+				if m.Addr != from || string(m.Buf[:m.N]) != want[i] {
+					t.Fatalf("datagram %d: %q from %v, want %q from %v", i, m.Buf[:m.N], m.Addr, want[i], from)
+				}
+			}
+		}
+		batch := func(prefix string, n int, to netip.AddrPort) ([]sock.Message, []string) {
+			ms, want := make([]sock.Message, n), make([]string, n)
+			for i := range ms {
+				want[i] = fmt.Sprintf("%s %02d", prefix, i)
+				ms[i] = sock.Message{Buf: []byte(want[i]), Addr: to}
+			}
+			return ms, want
+		}
+		send := func(u *sock.UDPConn, ms []sock.Message) {
+			t.Helper()
+			sent := 0
+			for deadline := time.Now().Add(5 * time.Second); sent < len(ms) && time.Now().Before(deadline); {
+				n, err := u.WriteBatch(ms[sent:])
+				if err == syscall.EAGAIN {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				if err != nil {
+					t.Fatalf("WriteBatch: %v", err)
+				}
+				sent += n
+			}
+			if sent != len(ms) {
+				t.Fatalf("sent %d of %d", sent, len(ms))
+			}
+		}
+		// 40: two chunks. No address: the connected peer.
+		ms, want := batch("plain", 40, netip.AddrPort{})
+		send(c, ms)
+		readAll(peer, 1, c.LocalAddr(), want)
+		// Replies read on the socket whose headers were just cleared.
+		ms, want = batch("reply", 40, c.LocalAddr())
+		send(peer, ms)
+		readAll(c, 2, peer.LocalAddr(), want)
+		// Explicit destination (the peer's own address) after the cleared names.
+		ms, want = batch("named", 40, peer.LocalAddr())
+		send(c, ms)
+		readAll(peer, 1, c.LocalAddr(), want)
+		// Mixed in one batch: every other message without an address.
+		ms, want = batch("mixed", 40, peer.LocalAddr())
+		for i := 0; i < len(ms); i += 2 {
+			ms[i].Addr = netip.AddrPort{}
+		}
+		send(c, ms)
+		readAll(peer, 1, c.LocalAddr(), want)
+		ms, want = batch("again", 40, c.LocalAddr())
+		send(peer, ms)
+		readAll(c, 2, peer.LocalAddr(), want)
+		if runtime.GOOS != "linux" {
+			return // the BSDs refuse a destination on a connected socket (EISCONN)
+		}
+		// A slot cleared in the first chunk and named in the second, to a
+		// third socket: the name must be put back within the call.
+		other := listenUDP(t, addr)
+		if err := s.Register(other.Fd(), 3, selector.Readable); err != nil {
+			t.Fatal(err)
+		}
+		ms, want = batch("split", 40, netip.AddrPort{})
+		for i := 32; i < len(ms); i++ {
+			ms[i].Addr = other.LocalAddr()
+		}
+		send(c, ms)
+		readAll(peer, 1, c.LocalAddr(), want[:32])
+		readAll(other, 3, c.LocalAddr(), want[32:])
+	})
 }
