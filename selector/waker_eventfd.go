@@ -96,7 +96,11 @@ func (s *Selector) forgetWaker(fd int) {
 // the Close of the Selector it was made with (even while a clone of that
 // Selector is open: make a Waker on the clone to wake it).
 func (w *Waker) Wake() error {
-	if w == nil || w.sel.closed() || !w.ref.acquire() {
+	if w == nil || w.sel.closed() {
+		return ErrClosed
+	}
+	if !w.ref.take() {
+		w.ref.acquireFailed()
 		return ErrClosed
 	}
 	one := wakeOne // the eventfd counter is a native-endian uint64
