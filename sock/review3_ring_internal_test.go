@@ -3,6 +3,7 @@
 package sock
 
 import (
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
@@ -80,4 +81,63 @@ func TestReview3CloseMissesConcurrentSendRing(t *testing.T) {
 	if n, err := y.Read(buf); err != syscall.EAGAIN {
 		t.Fatalf("the connection that reused the closed Conn's fd %d received %q (%v): a SendRing racing Close was not deregistered by it", fd, buf[:n], err)
 	}
+}
+
+// TestReview3CloseDeregistersOnlyLastRingSelector: c.ring remembers one
+// Selector, the last one a ring call named. A connection whose RecvRing
+// runs on one io_uring Selector and whose SendRing went through another
+// is deregistered by Close from the second only: the first's multishot
+// receive still holds the socket's file, so the peer never sees end of
+// file after Close (and a re-armed receive would name the reused number).
+func TestReview3CloseDeregistersOnlyLastRingSelector(t *testing.T) {
+	if err := selector.IoUringUnavailable(); err != nil {
+		t.Skipf("SKIP: io_uring test not run: %v", err)
+	}
+	var sels [2]*selector.Selector
+	for i := range sels {
+		s, err := selector.New(selector.WithBackend("io_uring"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		sels[i] = s
+	}
+	a, b, err := Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.RecvRing(sels[0], 1); err != nil {
+		t.Fatal(err)
+	}
+	ev := selector.NewEvents(8)
+	if err := sels[0].Select(ev, 0); err != nil { // submit the receive
+		t.Fatal(err)
+	}
+	if err := a.SendRing(sels[1], 2, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * time.Second); len(ev.Completions()) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no send completion")
+		}
+		if err := sels[1].Select(ev, 20*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for _, s := range sels { // the event loops go on (ring work runs in their Selects)
+			if err := s.Select(ev, 10*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Read(buf); err == io.EOF {
+			return // end of file: the socket was closed for real
+		}
+	}
+	t.Fatal("2 s after Close (both Selectors selecting) the peer has not seen end of file: the RecvRing on the first Selector still holds the socket")
 }
