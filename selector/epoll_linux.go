@@ -375,8 +375,9 @@ func (s *Selector) Send(fd int, t Token, p []byte) error {
 // can answer. Limits: the buffers, 1024 of 4 KiB, are shared by every
 // Recv on the ring and come back as the Events that were lent them are
 // reused, so a loop that holds many Events unused starves the receives;
-// when they run out the kernel's ENOBUFS is absorbed (the receive is armed
-// again by the next Select and goes on: it never reaches the caller), and
+// when they run out the kernel's ENOBUFS is absorbed (the receive waits,
+// without a request in the kernel, until buffers are given back, and then
+// goes on with the data that waited: it never reaches the caller), and
 // a Select stores at most Cap() Completions (and Cap() events) in an
 // Events, the rest waiting in the ring for the next. On other backends
 // Recv returns ErrRingOnly.
@@ -509,7 +510,7 @@ func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 		}
 		return s.uringSelect(ev, timeout)
 	}
-	if timeout != 0 {
+	if int64(timeout)|int64(ev.nd) != 0 { // a wait, or an io_uring Select's completions to end: one test
 		return s.selectSlow(ev, timeout)
 	}
 	buf := ev.buf
@@ -550,6 +551,16 @@ func (s *Selector) selectSlow(ev *Events, timeout time.Duration) error {
 	}
 	if s != nil && s.ur != nil {
 		return s.uringSelect(ev, timeout)
+	}
+	if ev.nd != 0 {
+		// These Events were last filled by an io_uring Select: its
+		// completions end with this Select, and the buffers they lend go
+		// back to their ring, as the next Select of that ring would do.
+		ev.nd = 0
+		ev.lent.giveBack()
+		if timeout == 0 {
+			return s.Select(ev, 0) // nd is 0: the fast path
+		}
 	}
 	if s == nil || timeout == 0 || !s.ref.acquire() {
 		// A zero timeout comes here only when Select's acquire failed.

@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -99,8 +100,13 @@ type uringRecv struct {
 	fd       int32
 	live     bool
 	stopping bool // StopRecv: cancelled; its chunks still come, then a last -ECANCELED
-	gen      uint64
-	token    Token
+	// starved: ended by ENOBUFS with no buffer published since it was
+	// armed, so not in the kernel; publish arms it again. armPub is the
+	// pubGen it was armed at.
+	starved bool
+	armPub  uint64
+	gen     uint64
+	token   Token
 }
 
 type uringReg struct {
@@ -125,6 +131,8 @@ type uringState struct {
 	recvs    []uringRecv // Recvs, by slot
 	recvFree []uint32
 	recvByFd map[int32]uint32
+	pubGen   uint64                 // buffer publishes so far
+	starved  []uint32               // recv slots waiting for a publish (uringRecv.starved)
 	sendByFd map[int32]uint32       // the one Send in flight per fd
 	bufs     *rawsys.IoUringBufRing // made by the first Recv
 	lentOut  int                    // its buffers lent to Events (Completion.Buf)
@@ -382,12 +390,20 @@ func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
 	defer s.ref.release()
 	st := s.ur.st
 	// The kernel would fail the poll of a closed fd only in its
-	// completion; check now, as epoll_ctl does (fstat cannot block).
-	var fs unix.Stat_t
-	if err := unix.Fstat(fd, &fs); err != nil {
-		return &OpError{Op: "register", Fd: fd, Err: err}
-	}
-	if fs.Mode&unix.S_IFMT != unix.S_IFSOCK {
+	// completion; check now, as epoll_ctl does. A socket, the common
+	// case, is known by getsockopt(SO_TYPE), which fails with EBADF for a
+	// closed fd and for an O_PATH one (no file operations: fdget skips
+	// them, and epoll_ctl says EBADF too), and ENOTSOCK for any other
+	// file, which fstat then looks at. Neither blocks.
+	var typ int32
+	tl := uint32(unsafe.Sizeof(typ))
+	switch errno := rawsys.Getsockopt(fd, unix.SOL_SOCKET, unix.SO_TYPE, unsafe.Pointer(&typ), &tl); errno {
+	case 0:
+	case syscall.ENOTSOCK:
+		var fs unix.Stat_t
+		if err := unix.Fstat(fd, &fs); err != nil {
+			return &OpError{Op: "register", Fd: fd, Err: err}
+		}
 		if uint64(fs.Dev) == st.ringDev && uint64(fs.Ino) == st.ringIno { // (widths vary by GOARCH)
 			// The ring itself (any handle's Fd: dups share the file). Its
 			// poll request would hold a reference to the ring's own file,
@@ -404,9 +420,11 @@ func (s *Selector) uringRegister(fd int, t Token, in Interest) error {
 			// is watched from a ring.
 			return opError("register", fd, syscall.EINVAL)
 		}
-		if errno := pollable(fd, uint32(fs.Mode)); errno != 0 {
+		if errno := pollable(fd); errno != 0 {
 			return opError("register", fd, errno)
 		}
+	default:
+		return opError("register", fd, errno)
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -509,7 +527,7 @@ func (st *uringState) dropRecv(fd int32) bool {
 		sqe.PrepCancel(internalUserData(kindRecv, slot, r.gen), 0)
 		sqe.UserData = internalUserData(kindCancel, slot, r.gen)
 	}
-	r.live = false
+	r.live, r.starved = false, false
 	r.gen = nextGen(r.gen)
 	delete(st.recvByFd, fd)
 	st.recvFree = append(st.recvFree, slot)
@@ -616,6 +634,12 @@ func (s *Selector) uringStopRecv(fd int) error {
 	if r.stopping {
 		return nil
 	}
+	if r.starved {
+		// Not in the kernel: armed again, so that the cancel has a request
+		// to end and the last completion comes (at once, -ENOBUFS taken as
+		// stopped, unless buffers came back meanwhile).
+		st.armRecv(slot)
+	}
 	sqe := st.sqe()
 	if sqe == nil {
 		return opError("stop recv", fd, syscall.EAGAIN)
@@ -629,6 +653,7 @@ func (s *Selector) uringStopRecv(fd int) error {
 
 func (st *uringState) armRecv(slot uint32) {
 	r := &st.recvs[slot]
+	r.starved, r.armPub = false, st.pubGen
 	if sqe := st.sqe(); sqe != nil {
 		sqe.PrepRecvProvided(int(r.fd), uringBufGroup, 0, true)
 		sqe.UserData = internalUserData(kindRecv, slot, r.gen)
@@ -674,15 +699,13 @@ func (st *uringState) deregister(fd int32) bool {
 // kernel ends a multishot poll of them at once, without IORING_CQE_F_MORE,
 // and re-arming it completes at once again: the file would be reported by
 // every Select, level- not edge-triggered, and a loop registering one
-// would spin. Refused as epoll refuses them, on the same kernel. Sockets
-// and pipes are not asked: they always can. The probe is an epoll
-// instance of its own, closed at once (closing it removes the entry):
-// three system calls, on a path that registers eventfds, timerfds or
-// ttys, not connections.
-func pollable(fd int, mode uint32) syscall.Errno {
-	if t := mode & unix.S_IFMT; t == unix.S_IFSOCK || t == unix.S_IFIFO {
-		return 0
-	}
+// would spin. Refused as epoll refuses them, on the same kernel; and an
+// O_PATH descriptor (of a FIFO, say) with EBADF, as epoll_ctl answers.
+// Sockets are not asked (Register knows them): they always can. The probe
+// is an epoll instance of its own, closed at once (closing it removes the
+// entry): three system calls, on a path that registers pipes, eventfds,
+// timerfds or ttys, not connections.
+func pollable(fd int) syscall.Errno {
 	ep, errno := rawsys.EpollCreate1(rawsys.EPOLL_CLOEXEC)
 	if errno != 0 {
 		return 0 // no answer (EMFILE): the kernel's poll will tell
@@ -964,7 +987,7 @@ func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, 
 	if !live {
 		if hasBuf && st.bufs != nil { // a stale chunk: its buffer goes back at once
 			st.bufs.Recycle(bid)
-			st.bufs.Publish()
+			st.publish()
 		}
 		return true
 	}
@@ -977,11 +1000,22 @@ func (st *uringState) recvDone(ev *Events, cqe *rawsys.IoUringCqe, slot uint32, 
 		if res == -int32(syscall.ENOBUFS) {
 			res = -int32(syscall.ECANCELED) // out of buffers while stopping: stopped all the same
 		}
-	case res == -int32(syscall.ENOBUFS) || res == -int32(syscall.ECANCELED) || res > 0 && !more:
-		// Out of buffers (they come back at the next Select or Clear), the
-		// submitting thread's exit (-ECANCELED), or a multishot the kernel
-		// ended with data (a full CQ ring): the receive goes on, armed
-		// again.
+	case res == -int32(syscall.ENOBUFS):
+		// Out of buffers: they come back when the caller's Events give
+		// them back (the next Select or Clear). Armed again at once only
+		// if some were published since this receive was armed; otherwise
+		// by that publish. Armed at once every time, an Events holding
+		// every buffer made a Select spin on ENOBUFS for its whole timeout.
+		if r.armPub != st.pubGen {
+			rearm = true
+		} else {
+			r.starved = true
+			st.starved = append(st.starved, slot)
+		}
+	case res == -int32(syscall.ECANCELED) || res > 0 && !more:
+		// The submitting thread's exit (-ECANCELED), or a multishot the
+		// kernel ended with data (a full CQ ring): the receive goes on,
+		// armed again.
 		rearm = true
 	case res <= 0:
 		ended = true // end of file, or an error
@@ -1055,13 +1089,32 @@ func (st *uringState) giveBackLocked(l *bufLoans) {
 		for _, bid := range l.bids {
 			st.bufs.Recycle(bid)
 		}
-		st.bufs.Publish()
+		st.publish()
 	case st.ring == nil && st.bufs != nil && st.lentOut == 0:
 		// The last loan of a closed ring: its buffers may go now.
 		st.bufs.Close()
 		st.bufs = nil
 	}
 	l.bids = l.bids[:0]
+}
+
+// publish hands the recycled buffers to the kernel and arms the receives
+// that ran out of them (a Select blocked meanwhile is kicked, so that it
+// submits them). Caller holds mu.
+func (st *uringState) publish() {
+	st.bufs.Publish()
+	st.pubGen++
+	armed := false
+	for _, slot := range st.starved {
+		if r := &st.recvs[slot]; r.live && r.starved {
+			st.armRecv(slot)
+			armed = true
+		}
+	}
+	st.starved = st.starved[:0]
+	if armed {
+		st.kick()
+	}
 }
 
 // uringUsable probes io_uring once per process: nil when it can serve as a
