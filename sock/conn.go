@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rawpoll/rawpoll/rawsys"
-	"github.com/rawpoll/rawpoll/selector"
 )
 
 // Conn is a non-blocking stream connection: TCP (Accept, Dial) or Unix
@@ -29,7 +28,7 @@ type Conn struct {
 	ref    fdRef
 	family int
 	peer   netip.AddrPort
-	ring   atomic.Pointer[selector.Selector] // the Selector of SendRing and RecvRing, if any
+	ring   atomic.Pointer[ringSet] // the Selectors of SendRing and RecvRing, if any
 }
 
 // Fd returns the descriptor, for Register, or -1 after Close. It stays
@@ -289,18 +288,25 @@ func (c *Conn) Shutdown(how How) error {
 // it). Deregister the descriptor from its selector before: on poll a
 // closed descriptor stays registered, and on epoll one shared with another
 // process stays too. A connection that used SendRing or RecvRing is
-// deregistered from that Selector here as well, while its number is still
-// its own: ring requests queued for it name it by number. After SetLinger
+// deregistered from every Selector they went through here as well, after
+// the calls in flight and while its number is still its own: ring requests
+// queued for it name it by number. Close itself closes the descriptor, so
+// it reports close(2)'s error. After SetLinger
 // with a positive time Close may wait that long in the kernel, and tells
 // the scheduler.
 func (c *Conn) Close() error {
-	if sel := c.ring.Load(); sel != nil {
-		return c.ref.closeWait(func(fd int) {
+	return c.ref.closeWait(c.endRings)
+}
+
+// endRings deregisters the connection from every Selector its ring calls
+// went through, for Close: requests queued there name it by number.
+// Called when no other call holds the descriptor, so the set is complete.
+func (c *Conn) endRings(fd int) {
+	if rs := c.ring.Swap(nil); rs != nil {
+		for _, sel := range rs.sels {
 			sel.Deregister(fd) // submits and ends what is queued for fd; ENOENT if done before
-			c.ring.Store(nil)
-		})
+		}
 	}
-	return c.ref.closeWait(nil)
 }
 
 // FinishConnect reports the result of Dial's non-blocking connect, to be

@@ -150,14 +150,14 @@ func (r *fdRef) destroy() error {
 	return nil
 }
 
-// closeWait is close for the public Close methods: once it has marked the
-// descriptor closed (no new call gets it) it runs before, if not nil, with
-// the descriptor still this socket's, and it returns once the descriptor
-// is closed for real,
-// waiting for the calls in flight on other goroutines (none of them can
-// block) to let go of it. After it the storage may be reused: a Slab slot
-// removed, an Accept into it. It reports the close(2) error when this call
-// or one it waited for closed the descriptor, nil for every later Close.
+// closeWait is close for the public Close methods. Once it has marked
+// the descriptor closed (no new call gets it) it waits for the calls in
+// flight on other goroutines (none of them can block) to return, then runs
+// before, if not nil, with the descriptor still this socket's and nothing
+// else using it (so before sees all those calls did: a SendRing's
+// Selector), and closes it. After it the storage may be reused: a Slab
+// slot removed, an Accept into it. It reports the close(2) error, nil for
+// every later Close.
 func (r *fdRef) closeWait(before func(fd int)) error {
 	if !r.acquire() {
 		return nil // closed before, or never installed
@@ -166,15 +166,19 @@ func (r *fdRef) closeWait(before func(fd int)) error {
 		r.release() // another Close won
 		return nil
 	}
+	// Ours is the last reference once the state is refDead plus one; an
+	// acquire failing meanwhile adds and removes one of its own, so the
+	// compare-and-swap, not a load, decides that no one else will destroy.
+	for !r.state.CompareAndSwap(refDead+refOne, refDead|refReserved) {
+		runtime.Gosched()
+	}
+	// Reserved: closed for acquire, and a failing acquire's release
+	// cannot reach refDead and destroy under us; cleared once the
+	// descriptor is closed, which lets begin reuse the storage.
 	if before != nil {
 		before(r.fd)
 	}
-	var err error
-	if r.state.Add(-refOne) == refDead {
-		err = r.destroy()
-	}
-	for !r.gone.Load() {
-		runtime.Gosched() // a call in flight elsewhere closes it on its way out
-	}
+	err := r.destroy()
+	r.state.Add(-refReserved)
 	return err
 }

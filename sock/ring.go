@@ -50,10 +50,28 @@ func (c *Conn) StopRecvRing(sel *selector.Selector) error {
 	return sel.StopRecv(c.ref.fd)
 }
 
+// ringSet is the Selectors a connection's ring calls went through, for
+// Close; replaced whole (copy on write), so reading it needs no lock.
+type ringSet struct{ sels []*selector.Selector }
+
 // noteRing remembers sel for Close, which must end what sel has queued for
-// this connection before the descriptor number is released.
+// this connection before the descriptor number is released. A Selector
+// already noted costs a load and a compare (every SendRing calls this); a
+// new one copies the set, once.
 func (c *Conn) noteRing(sel *selector.Selector) {
-	if c.ring.Load() != sel {
-		c.ring.Store(sel)
+	for {
+		old := c.ring.Load()
+		var n []*selector.Selector
+		if old != nil {
+			for _, s := range old.sels {
+				if s == sel {
+					return
+				}
+			}
+			n = append(n, old.sels...)
+		}
+		if c.ring.CompareAndSwap(old, &ringSet{sels: append(n, sel)}) {
+			return
+		}
 	}
 }
