@@ -234,7 +234,8 @@ func (h *uringHandle) gone() {
 		if st.bufs != nil && st.lentOut == 0 {
 			// After the ring: nothing can take a buffer any more. Buffers
 			// lent to Events stay mapped until they are given back (the
-			// next Select or Clear on those Events, or the collector).
+			// next Select or Clear on those Events; Events dropped with loans keep
+			// them mapped for good, as Completion.Buf says).
 			st.bufs.Close()
 			st.bufs = nil
 		}
