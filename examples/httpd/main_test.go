@@ -191,13 +191,21 @@ func TestAcceptEMFILE(t *testing.T) {
 			answers <- answer{i, err}
 		}()
 	}
-	// The first room answers come from the connections it accepted.
+	// The first room answers come from the connections it accepted. They
+	// stay open a while, so that both loops try to accept the extra ones
+	// while the server is full (closed at once, a loop that woke late found
+	// room and the test proved nothing: 1 run in 40 on the poll build).
+	var first []int
 	for range room {
 		a := <-answers
 		if a.err != nil {
 			t.Fatalf("connection %d: %v", a.i, a.err)
 		}
-		conns[a.i].Close() // frees a descriptor in the server
+		first = append(first, a.i)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, i := range first {
+		conns[i].Close() // frees a descriptor in the server
 	}
 	for range extra {
 		a := <-answers // bounded by the connections' 20s deadline
