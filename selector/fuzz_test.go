@@ -160,10 +160,8 @@ func FuzzOps(f *testing.F) {
 					}
 				}
 				s.WouldBlock(r[i], selector.Readable)
-			case 5:
-				if err := wk.Wake(); err != nil {
-					t.Fatal(err)
-				}
+			case 5: // wake: ErrClosed once the Selector is closed (checkErr)
+				checkErr("wake", wk.Wake(), nil)
 			case 6, 8: // select, through the selector or a clone
 				sel := s
 				if op == 8 {
