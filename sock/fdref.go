@@ -12,9 +12,11 @@ import (
 
 // fdRef guards a socket's descriptor number against reuse, as selector's
 // fdRef does for a selector: every call that hands the number to the
-// kernel holds a reference for the duration of the call, Close marks the
-// descriptor closed, and the descriptor is closed for real by whichever of
-// Close and the last reference comes last. Without it, a Read racing a
+// kernel holds a reference for the duration of the call, and Close marks
+// the descriptor closed, waits for the calls that hold it to return, and
+// closes it (closeWait). Only Close closes: a release never does, so a
+// stray acquire that fails after Close cannot close a descriptor installed
+// in the storage since. Without it, a Read racing a
 // Close in another goroutine could reach the kernel with a number that
 // Close released and an accept elsewhere reused, and read another
 // connection's data.
@@ -101,12 +103,12 @@ func (r *fdRef) acquireFailed() bool {
 	return false
 }
 
-// release drops a reference taken by acquire.
-func (r *fdRef) release() {
-	if r.state.Add(-refOne) == refDead {
-		r.destroy()
-	}
-}
+// release drops a reference taken by acquire. It never closes: Close
+// waits for the last reference and closes itself. (When the last release
+// closed, one that a failed acquire made after Close returned could find
+// the storage reused by begin and finish between its add and its destroy,
+// and close the new descriptor.)
+func (r *fdRef) release() { r.state.Add(-refOne) }
 
 // isOpen reports whether the descriptor is installed and not closed.
 func (r *fdRef) isOpen() bool { return r.state.Load()&refMask == refOpen }
@@ -117,16 +119,6 @@ func (r *fdRef) fdOrMinus1() int {
 		return -1
 	}
 	return r.fd
-}
-
-// close marks the descriptor closed and closes it unless a call holds it,
-// in which case the last release does. It reports the close(2) error when
-// it closed the descriptor itself, and nil for every later Close.
-func (r *fdRef) close() error {
-	if old := r.state.Or(refClosed); old != refOpen {
-		return nil // closed before, never installed, or a call will close it
-	}
-	return r.destroy()
 }
 
 func (r *fdRef) destroy() error {

@@ -3,22 +3,24 @@
 package sock
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// TestReview2BeginWaitsForDestroy: begin lets storage be reused as soon as
-// destroy has *started* (done is set by the CompareAndSwap at its top),
-// not when it has closed the old descriptor. A call that holds the last
-// reference when Close comes destroys on its own goroutine; an event loop
-// that meanwhile reuses the storage (Accept into the closed Conn of a Slab
-// slot, which begin allows) writes r.fd while destroy is about to read it:
-// the old destroy can close the new connection's descriptor and leak the
-// old one. Under -race the unsynchronized r.fd write and read are reported
-// whatever the interleaving; without -race the test checks, over bounded
-// rounds, that the new descriptor survives and the old one is closed.
+// TestReview2BeginWaitsForDestroy: begin let storage be reused as soon as
+// destroy had *started* (done is set by the CompareAndSwap at its top),
+// not when it had closed the old descriptor: an event loop reusing the
+// storage (Accept into the closed Conn of a Slab slot) wrote r.fd while
+// destroy was about to read it, and the old destroy could close the new
+// connection's descriptor and leak the old one. Close now waits for the
+// call in flight and closes itself, with the storage reserved until
+// close(2) has returned; begin must not succeed before. Under -race an
+// unsynchronized r.fd write and read are reported whatever the
+// interleaving; without -race the test checks, over bounded rounds, that
+// the new descriptor survives and the old one is closed.
 func TestReview2BeginWaitsForDestroy(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for round := 0; round < 2000 && time.Now().Before(deadline); round++ {
@@ -34,11 +36,11 @@ func TestReview2BeginWaitsForDestroy(t *testing.T) {
 		if !r.acquire() { // a Read in flight in another goroutine
 			t.Fatal("acquire")
 		}
-		r.close() // the loop's Close: deferred to the last release
-		done := make(chan struct{})
+		closed := make(chan error, 1)
+		go func() { closed <- r.closeWait(nil) }() // the loop's Close: waits for the Read
 		go func() {
-			r.release() // the Read returns: destroy runs here
-			close(done)
+			runtime.Gosched()
+			r.release() // the Read returns
 		}()
 		// The loop reuses the storage as soon as begin allows it.
 		ok := false
@@ -49,12 +51,14 @@ func TestReview2BeginWaitsForDestroy(t *testing.T) {
 			}
 		}
 		if !ok {
-			<-done
+			<-closed
 			unix.Close(newFd)
 			t.Fatal("begin never succeeded")
 		}
 		r.finish(newFd)
-		<-done
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
 		_, errNew := unix.FcntlInt(uintptr(newFd), unix.F_GETFD, 0)
 		_, errOld := unix.FcntlInt(uintptr(oldFd), unix.F_GETFD, 0)
 		unix.Close(newFd)
