@@ -22,9 +22,11 @@ type sysEvent = rawsys.EpollEvent
 // beyond EP_MAX_EVENTS.
 const maxEvents = rawsys.MaxEpollEvents
 
-// Selector is an epoll instance, always created with EPOLL_CLOEXEC. The
-// zero Selector is closed: every method returns ErrClosed (Close, nil)
-// without a system call.
+// Selector is an epoll instance, or an io_uring instance when New chose
+// that backend (WithBackend, RAWPOLL_BACKEND), always created with
+// close-on-exec. (The poll build's and kqueue's Selector have the same
+// methods; go doc shows this build's.) The zero Selector is closed: every
+// method returns ErrClosed (Close, nil) without a system call.
 type Selector struct {
 	ref    fdRef        // the epoll instance; on io_uring, this handle's dup of the ring descriptor
 	ur     *uringHandle // non-nil: the io_uring backend (uring_linux.go)
@@ -66,7 +68,10 @@ func newSelector(fd int) *Selector {
 	return s
 }
 
-// Backend names the kernel mechanism: "epoll" or "io_uring".
+// Backend names the kernel mechanism this Selector uses: "epoll" or
+// "io_uring" here; "poll" in the rawpoll_forcepoll build and "kqueue" on
+// darwin and the BSDs. A backend asked for that this build lacks falls
+// back to the default: compare Backend with what you asked for.
 func (s *Selector) Backend() string {
 	if s != nil && s.ur != nil {
 		return "io_uring"
@@ -74,8 +79,8 @@ func (s *Selector) Backend() string {
 	return "epoll"
 }
 
-// Fd returns the epoll descriptor, or -1 after Close. It stays owned by the
-// Selector: do not close it.
+// Fd returns the epoll (or io_uring) descriptor, or -1 after Close. It
+// stays owned by the Selector: do not close it.
 func (s *Selector) Fd() int {
 	if s == nil {
 		return -1
@@ -83,7 +88,8 @@ func (s *Selector) Fd() int {
 	return s.ref.fdOrMinus1()
 }
 
-// Close closes the epoll instance. It is idempotent: a second Close returns
+// Close closes the epoll (or io_uring) instance; clones keep it open until
+// theirs. It is idempotent: a second Close returns
 // nil. If other goroutines are inside calls on this Selector, the
 // descriptor is closed when the last of them returns, and a Select blocked
 // in the kernel is woken (closing the descriptor alone would not wake it:
@@ -492,6 +498,11 @@ const (
 //
 // Select returns nil with ev.Len() == 0 when the timeout expires. EINTR
 // never reaches the caller: Select retries with the time that remains.
+// Its errors: ErrClosed once the Selector is closed (also for a Select
+// blocked when Close came), the loop's signal to stop; ErrNoCapacity for
+// nil or zero-capacity Events; and an *OpError from the kernel (EBADF,
+// EINVAL, EFAULT), which no retry cures: a bug or a broken process. A
+// correct program sees only the first.
 func (s *Selector) Select(ev *Events, timeout time.Duration) error {
 	// The poll an event loop makes between bursts, and the path make
 	// bench-instr counts (EpollWaitEmpty/impl=rawsys): one raw stub inside

@@ -5,7 +5,8 @@
 //
 // One API, one backend per platform: epoll on Linux, kqueue on darwin,
 // FreeBSD, NetBSD (10+), OpenBSD and DragonFly, and poll(2) on Linux with
-// -tags rawpoll_forcepoll.
+// -tags rawpoll_forcepoll; on Linux, io_uring on request (WithBackend,
+// RAWPOLL_BACKEND). Selector.Backend says which one a Selector got.
 //
 // # The contract: edge-triggered, re-armed per direction
 //
@@ -34,7 +35,19 @@
 // calls it at every such point hears of every readiness, as on epoll
 // (though not of every arrival: poll reports a direction once until it is
 // re-armed, where epoll reports each new packet).
-// Example shows a loop that follows every rule.
+//
+// An event may also be stale: true when the kernel recorded it, no longer
+// when the loop gets to it. On io_uring a Writable completion posted
+// before the loop filled the socket again is still reported, and the
+// write it prompts returns EAGAIN; after a short read, a Readable edge
+// already queued may find nothing to read. So a loop never trusts an event
+// to make a call succeed: EAGAIN after an event is normal, and handled as
+// above. Register Readable|Writable once, for the life of a connection:
+// with the per-direction rule there is nothing to Reregister when output
+// backs up or drains.
+//
+// Example shows a loop that follows every rule (selector/example_test.go;
+// go doc does not print examples, pkg.go.dev does).
 //
 // # Differences from mio
 //

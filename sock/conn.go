@@ -18,12 +18,15 @@ import (
 // (DialUnix, Pair). Its I/O methods enter the kernel through rawsys's raw
 // stubs and allocate nothing. They never wait: when the kernel has no data
 // or no room they return syscall.EAGAIN, and each method's doc says which
-// direction to re-arm then with selector.WouldBlock(c.Fd(), ...).
+// direction to re-arm then with the Selector's method: sel.WouldBlock(c.Fd(),
+// selector.Readable) or selector.Writable.
 //
 // All methods may be called from any goroutine, and Close may race with
-// the others: the descriptor is closed when no call is using it, so no call
-// ever reaches the kernel with a number Close released. The zero Conn is
-// closed (every call returns ErrClosed); Accept fills one in place.
+// the others: Close waits for the calls in flight and then closes, so no
+// call ever reaches the kernel with a number Close released. The zero Conn
+// is closed (every call returns ErrClosed); Accept fills one in place. A
+// Conn must not be copied (go vet says so): keep it where it was made, or
+// in a Slab slot filled by Alloc and Accept.
 type Conn struct {
 	ref    fdRef
 	family int

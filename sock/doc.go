@@ -25,10 +25,11 @@
 //
 //   - read until a call returns syscall.EAGAIN or comes back short (a
 //     stream read that fills less than the buffer means the receive queue
-//     is empty), and then call WouldBlock(fd, selector.Readable);
+//     is empty), and then call sel.WouldBlock(fd, selector.Readable) (a
+//     method of the *selector.Selector the socket is registered with);
 //   - write until everything is written, keeping what a partial write or
 //     EAGAIN left over and finishing it on the next Writable event, and
-//     call WouldBlock(fd, selector.Writable) after the partial write or
+//     call sel.WouldBlock(fd, selector.Writable) after the partial write or
 //     EAGAIN;
 //   - keep reading to EOF when the event reports read-closed or an error:
 //     the hang-up is reported once, so remember it if reading stops first
