@@ -10,7 +10,10 @@
 # per message of rawpoll against net and of uring against rawpoll, on the
 # same cores), and counts syscalls per message at C=1 and C=64 with perf's
 # raw_syscalls:sys_enter tracepoint (untraced: no ptrace slowing the
-# server down), per type. ECHO_SERVERS picks a subset.
+# server down), per type. ECHO_SERVERS picks a subset. ECHO_OLD=BINARY
+# adds old-1 and old-2: another build of examples/echo (an earlier commit's,
+# for a before/after in the same interleaved rounds), run with -addr and
+# -loops only.
 #
 # This machine has 2 cores and the generator takes one, so each server runs
 # both with the whole machine (rawpoll -loops 2, net GOMAXPROCS=2) and with
@@ -31,6 +34,8 @@ start() { # name cmd...: starts a server on a fresh port, sets pid and addr
 	rawpoll-2) "$out/echo" -addr "$addr" -loops 2 -backend epoll >/dev/null & ;;
 	uring-1) "$out/echo" -addr "$addr" -loops 1 -backend io_uring >/dev/null & ;;
 	uring-2) "$out/echo" -addr "$addr" -loops 2 -backend io_uring >/dev/null & ;;
+	old-1) "$ECHO_OLD" -addr "$addr" -loops 1 >/dev/null & ;;
+	old-2) "$ECHO_OLD" -addr "$addr" -loops 2 >/dev/null & ;;
 	net-1) GOMAXPROCS=1 "$out/netserver" -addr "$addr" >/dev/null & ;;
 	net-2) GOMAXPROCS=2 "$out/netserver" -addr "$addr" >/dev/null & ;;
 	esac
@@ -47,7 +52,7 @@ trap 'stop' EXIT
 
 # ECHO_SERVERS picks a subset; uring-N is examples/echo -backend io_uring
 # (through the rings), rawpoll-N the same binary on epoll.
-servers=${ECHO_SERVERS:-"rawpoll-1 uring-1 net-1 rawpoll-2 uring-2 net-2"}
+servers=${ECHO_SERVERS:-"rawpoll-1 uring-1 net-1 rawpoll-2 uring-2 net-2${ECHO_OLD:+ old-1 old-2}"}
 : >"$out/echo-runs.txt"
 for r in $(seq "$rounds"); do
 	for cfg in "1 64" "64 64" "256 512"; do
@@ -85,6 +90,7 @@ END {
 		ratio = "-"; nk2 = ""
 		if (p[3] ~ /^rawpoll-/) nk2 = p[1] SUBSEP p[2] SUBSEP "net-" substr(p[3], 9)      # epoll against net
 		if (p[3] ~ /^uring-/) nk2 = p[1] SUBSEP p[2] SUBSEP "rawpoll-" substr(p[3], 7)    # io_uring against epoll
+		if (p[3] ~ /^old-/) nk2 = p[1] SUBSEP p[2] SUBSEP "net-" substr(p[3], 5)          # the other build against net
 		if (nk2 != "" && (nk2 in cnt)) {
 			for (j = 1; j <= cnt[k]; j++) a[j] = val[k, "cpu", j] + 0; mr = med(a, cnt[k])
 			for (j = 1; j <= cnt[nk2]; j++) b[j] = val[nk2, "cpu", j] + 0; mn = med(b, cnt[nk2])

@@ -31,8 +31,6 @@ type echoConn struct {
 	hup  bool   // an event reported the hang-up: read on to EOF whenever reading resumes
 }
 
-var dbgOn = false
-
 const lnTok, wakeTok = 0, 1 // below 1<<32: never a Slab token
 
 func echoLoop(sel *selector.Selector, ln *sock.Listener) error {
@@ -52,9 +50,6 @@ func echoLoop(sel *selector.Selector, ln *sock.Listener) error {
 			case lnTok:
 				acceptAll(sel, ln, &conns)
 			default: // c is nil for an event of a connection already closed
-				if dbgOn {
-					fmt.Println("DBG ev", tok&0xffff, ev)
-				}
 				if c := conns.Get(tok); c != nil && serve(sel, c, ev.IsReadClosed() || ev.IsError()) != nil {
 					closeConn(sel, &conns, tok, c)
 				}
@@ -116,7 +111,7 @@ func closeConn(sel *selector.Selector, conns *sock.Slab[echoConn], tok selector.
 	conns.Remove(tok)
 }
 
-// An echo server in about sixty lines: echoLoop, acceptAll, serve and
+// An echo server in about seventy lines: echoLoop, acceptAll, serve and
 // closeConn above, on one selector with sock's Listener, Conn and
 // Slab. It drains reads to EAGAIN or a short read, re-arms each direction
 // with WouldBlock, queues what a partial write left and finishes it on the
