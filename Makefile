@@ -11,18 +11,33 @@ FUZZTIME    ?= 30s
 OUT         ?= bench/out
 
 # Platforms built and vetted (and whose test binaries are linked) on every
-# test run, with CGO_ENABLED=0. The 32-bit BSDs build the unsupported
-# selector (New returns ErrUnsupportedPlatform; see selector/unsupported.go).
+# test run, with CGO_ENABLED=0. The 32-bit BSDs, and Linux on other
+# architectures than amd64 and arm64, build the unsupported selector (New
+# returns ErrUnsupportedPlatform; see selector/unsupported.go).
 CROSS := linux/arm64 darwin/arm64 darwin/amd64 freebsd/amd64 freebsd/arm64 \
          netbsd/amd64 netbsd/arm64 openbsd/amd64 openbsd/arm64 dragonfly/amd64 \
-         freebsd/386 freebsd/arm netbsd/386 netbsd/arm openbsd/386 openbsd/arm
+         freebsd/386 freebsd/arm netbsd/386 netbsd/arm openbsd/386 openbsd/arm \
+         linux/386 linux/arm linux/riscv64
 
 export CGO_ENABLED := 0
 
-.PHONY: test test-amd64 test-arm64 cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle bench-instr instr-baseline fuzz soak
+.PHONY: test test-amd64 test-arm64 test-unsupported cross lint bench bench-smoke bench-compare bench-poll bench-echo bench-http lint-peers test-peers bench-idle bench-instr instr-baseline fuzz soak
 
-test: lint cross test-amd64 test-arm64 bench-smoke bench-instr
+test: lint cross test-amd64 test-arm64 test-unsupported bench-smoke bench-instr
 	@echo "make test: all passed"
+
+# The unsupported selector (the 32-bit BSDs, Linux on 386, arm, riscv64...)
+# run for real: linux/riscv64 under qemu-user (qemu-i386 crashes Go's 386
+# runtime), which New must answer with ErrUnsupportedPlatform.
+test-unsupported:
+	@if command -v qemu-riscv64-static >/dev/null 2>&1; then \
+		out=$$(GOARCH=riscv64 $(GO) test -count=1 -exec qemu-riscv64-static -run '^TestUnsupportedPlatform$$' -v ./selector 2>&1); st=$$?; \
+		echo "$$out" | grep -E '^(--- |ok|FAIL)' || echo "$$out"; exit $$st; \
+	elif [ -n "$$RAWPOLL_REQUIRE_QEMU" ]; then \
+		echo "FAIL: qemu-riscv64-static not found and RAWPOLL_REQUIRE_QEMU is set"; exit 1; \
+	else \
+		echo "SKIP: unsupported-platform test NOT RUN: qemu-riscv64-static not found (apt-get install qemu-user-static)"; \
+	fi
 
 # The three Linux backends: epoll (default), poll (-tags rawpoll_forcepoll)
 # and io_uring (RAWPOLL_BACKEND=io_uring: the same suites, unchanged). The

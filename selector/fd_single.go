@@ -1,4 +1,4 @@
-//go:build unix && !(linux && rawpoll_forcepoll)
+//go:build unix && !(linux && (amd64 || arm64) && rawpoll_forcepoll)
 
 package selector
 

@@ -1,4 +1,4 @@
-//go:build !linux && !(darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64)))
+//go:build !(linux && (amd64 || arm64)) && !(darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64)))
 
 package selector
 
@@ -12,6 +12,12 @@ package selector
 // 32-bit tv_sec; arm pads data to 8 bytes), no CI runs them, and a layout
 // nobody runs is the mistake rawsys/xsys_crosscheck_test.go exists to
 // catch. New says so instead of corrupting memory.
+//
+// So does Linux on any architecture but amd64 and arm64 (386, arm,
+// riscv64, ...): rawsys has its stubs and epoll_event layout for those two
+// only. A program that imports rawpoll still builds there, and can fall
+// back to package net when New says ErrUnsupportedPlatform; package sock
+// has no files there, as on the 32-bit BSDs.
 
 import (
 	"errors"
@@ -21,7 +27,7 @@ import (
 )
 
 // ErrUnsupportedPlatform is returned by New where no backend is built yet.
-var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for %s/%s (epoll on Linux; kqueue on darwin and the BSDs, amd64 and arm64 only): %w",
+var ErrUnsupportedPlatform = fmt.Errorf("selector: no backend for %s/%s (epoll on Linux, kqueue on darwin and the BSDs: amd64 and arm64 only): %w",
 	runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
 
 type sysEvent struct{ token uint64 }

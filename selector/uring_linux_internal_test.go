@@ -1,4 +1,4 @@
-//go:build linux && !rawpoll_forcepoll
+//go:build linux && (amd64 || arm64) && !rawpoll_forcepoll
 
 package selector
 

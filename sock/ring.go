@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
+//go:build (linux && (amd64 || arm64)) || darwin || dragonfly || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
 
 package sock
 

@@ -1,4 +1,4 @@
-//go:build dragonfly || linux || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
+//go:build dragonfly || (linux && (amd64 || arm64)) || ((freebsd || netbsd || openbsd) && (amd64 || arm64))
 
 package sock
 

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command echoload is a closed-loop load generator for echo servers: C
 // connections each write an S-byte message, read it back whole, and write

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command idlerate counts the Selects per second of an event loop over
 // idle loopback TCP connections registered Readable|Writable, the figure

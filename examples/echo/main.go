@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command echo is a latency-sensitive TCP echo server on rawpoll's
 // selector and sock: one event loop per core, each on a locked OS thread

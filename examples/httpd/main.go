@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command httpd is an HTTP/1.1 server for TechEmpower's plaintext
 // (GET /plaintext) and json (GET /json) tests on rawpoll's selector and

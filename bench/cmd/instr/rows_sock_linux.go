@@ -1,4 +1,4 @@
-//go:build linux && !rawpoll_forcepoll
+//go:build linux && !rawpoll_forcepoll && (amd64 || arm64)
 
 package main
 
