@@ -145,6 +145,21 @@ func (c *Conn) Readv(bufs [][]byte) (int, error) {
 	return n, nil
 }
 
+// packIovecs fills iov with the non-empty buffers at the start of bufs,
+// as many as fit, for readvLarge and writevLarge: how many it put in, the
+// bytes they hold, and how many of bufs it went through. (Readv and
+// Writev, at most iovFast buffers, inline their own loop: the hot path.)
+func packIovecs(iov []rawsys.Iovec, bufs [][]byte) (k, want, used int) {
+	for ; used < len(bufs) && k < len(iov); used++ {
+		if b := bufs[used]; len(b) > 0 {
+			iov[k] = rawsys.MakeIovec(b)
+			k++
+			want += len(b)
+		}
+	}
+	return k, want, used
+}
+
 func (c *Conn) readvLarge(bufs [][]byte) (int, error) {
 	if !c.ref.acquire() {
 		return 0, ErrClosed
@@ -153,14 +168,8 @@ func (c *Conn) readvLarge(bufs [][]byte) (int, error) {
 	var iov [iovChunk]rawsys.Iovec
 	total, i := 0, 0
 	for i < len(bufs) {
-		k, want := 0, 0
-		for ; i < len(bufs) && k < len(iov); i++ {
-			if b := bufs[i]; len(b) > 0 {
-				iov[k] = rawsys.MakeIovec(b)
-				k++
-				want += len(b)
-			}
-		}
+		k, want, used := packIovecs(iov[:], bufs[i:])
+		i += used
 		if k == 0 {
 			break
 		}
@@ -231,14 +240,8 @@ func (c *Conn) writevLarge(bufs [][]byte) (int, error) {
 	var iov [iovChunk]rawsys.Iovec
 	total, i := 0, 0
 	for i < len(bufs) {
-		k, want := 0, 0
-		for ; i < len(bufs) && k < len(iov); i++ {
-			if b := bufs[i]; len(b) > 0 {
-				iov[k] = rawsys.MakeIovec(b)
-				k++
-				want += len(b)
-			}
-		}
+		k, want, used := packIovecs(iov[:], bufs[i:])
+		i += used
 		if k == 0 {
 			break
 		}
