@@ -106,17 +106,37 @@ func familyOf(a netip.Addr) (int, bool) {
 // sockName reads getsockname or getpeername into an AddrPort.
 func sockName(fd int, peer bool) netip.AddrPort {
 	var ss rawsys.SockaddrStorage
-	n := uint32(unsafe.Sizeof(ss))
-	var errno syscall.Errno
-	if peer {
-		errno = rawsys.Getpeername(fd, &ss, &n)
-	} else {
-		errno = rawsys.Getsockname(fd, &ss, &n)
-	}
+	n, errno := rawName(fd, peer, &ss)
 	if errno != 0 {
 		return netip.AddrPort{}
 	}
 	return fromSockaddr(ss.Inet6(), n)
+}
+
+// rawName is getsockname, or getpeername when peer is set, into ss: the
+// address's length. For sockName and unixName.
+func rawName(fd int, peer bool, ss *rawsys.SockaddrStorage) (uint32, syscall.Errno) {
+	n := uint32(unsafe.Sizeof(*ss))
+	var errno syscall.Errno
+	if peer {
+		errno = rawsys.Getpeername(fd, ss, &n)
+	} else {
+		errno = rawsys.Getsockname(fd, ss, &n)
+	}
+	return n, errno
+}
+
+// recvFrom is recvfrom(2) into p with the sender's address in ss, EINTR
+// retried: the bytes received and the address's length. For the ReadFrom
+// methods.
+func recvFrom(fd int, p []byte, ss *rawsys.SockaddrStorage) (int, uint32, syscall.Errno) {
+	for {
+		sl := uint32(unsafe.Sizeof(*ss))
+		n, errno := rawsys.Recvfrom(fd, p, 0, ss, &sl)
+		if errno != syscall.EINTR {
+			return n, sl, errno
+		}
+	}
 }
 
 // sockFamily returns the address family of a socket (getsockname).

@@ -235,12 +235,7 @@ func (u *UDPConn) ReadFrom(p []byte) (int, netip.AddrPort, error) {
 		return 0, netip.AddrPort{}, ErrClosed
 	}
 	var ss rawsys.SockaddrStorage
-	sl := uint32(unsafe.Sizeof(ss))
-	n, errno := rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
-	for errno == syscall.EINTR {
-		sl = uint32(unsafe.Sizeof(ss))
-		n, errno = rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
-	}
+	n, sl, errno := recvFrom(u.ref.fd, p, &ss)
 	u.ref.release()
 	if errno != 0 {
 		return 0, netip.AddrPort{}, errno

@@ -78,13 +78,7 @@ func unixFrom(ss *rawsys.SockaddrStorage, n uint32) UnixAddr {
 
 func unixName(fd int, peer bool) UnixAddr {
 	var ss rawsys.SockaddrStorage
-	n := uint32(unsafe.Sizeof(ss))
-	var errno syscall.Errno
-	if peer {
-		errno = rawsys.Getpeername(fd, &ss, &n)
-	} else {
-		errno = rawsys.Getsockname(fd, &ss, &n)
-	}
+	n, errno := rawName(fd, peer, &ss)
 	if errno != 0 {
 		return UnixAddr{}
 	}
@@ -283,12 +277,7 @@ func (u *UnixgramConn) ReadFrom(p []byte) (int, UnixAddr, error) {
 		return 0, UnixAddr{}, ErrClosed
 	}
 	var ss rawsys.SockaddrStorage
-	sl := uint32(unsafe.Sizeof(ss))
-	n, errno := rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
-	for errno == syscall.EINTR {
-		sl = uint32(unsafe.Sizeof(ss))
-		n, errno = rawsys.Recvfrom(u.ref.fd, p, 0, &ss, &sl)
-	}
+	n, sl, errno := recvFrom(u.ref.fd, p, &ss)
 	u.ref.release()
 	if errno != 0 {
 		return 0, UnixAddr{}, errno
