@@ -29,24 +29,8 @@ func TestReview3UringStarvedRecvSpins(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Deregister(a)
-	var held []*Events // Events not yet reused: each keeps its chunk's buffer
-	lent := 0
-	chunk := make([]byte, uringBufSize)
-	for deadline := time.Now().Add(10 * time.Second); lent < uringBufCount && time.Now().Before(deadline); {
-		if _, err := unix.Write(b, chunk); err != nil {
-			t.Fatal(err)
-		}
-		ev := NewEvents(4)
-		if err := s.Select(ev, 100*time.Millisecond); err != nil {
-			t.Fatal(err)
-		}
-		lent += len(ev.Completions())
-		held = append(held, ev)
-	}
-	if lent < uringBufCount {
-		t.Fatalf("only %d of %d buffers lent", lent, uringBufCount)
-	}
-	if _, err := unix.Write(b, chunk); err != nil { // data with no buffer for it
+	held := lendAllBuffers(t, s, b)                                      // Events not yet reused: each keeps its chunk's buffer
+	if _, err := unix.Write(b, make([]byte, uringBufSize)); err != nil { // data with no buffer for it
 		t.Fatal(err)
 	}
 	ev := NewEvents(4)
@@ -72,6 +56,25 @@ func TestReview3UringStarvedRecvSpins(t *testing.T) {
 // buffer to go to; the Select after it leaves the Recv starved.
 func starveRecv(t *testing.T, s *Selector, a, b int) []*Events {
 	t.Helper()
+	held := lendAllBuffers(t, s, b)
+	if _, err := unix.Write(b, []byte("waiting")); err != nil {
+		t.Fatal(err)
+	}
+	ev := NewEvents(4)
+	if err := s.Select(ev, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ev.Completions()); n != 0 {
+		t.Fatalf("a Select without buffers reported %d completions", n)
+	}
+	return held
+}
+
+// lendAllBuffers writes chunks to b, whose peer has a Recv on s, and
+// Selects each into Events of its own until every ring buffer is lent to
+// the Events it returns.
+func lendAllBuffers(t *testing.T, s *Selector, b int) []*Events {
+	t.Helper()
 	var held []*Events
 	lent := 0
 	chunk := make([]byte, uringBufSize)
@@ -88,16 +91,6 @@ func starveRecv(t *testing.T, s *Selector, a, b int) []*Events {
 	}
 	if lent < uringBufCount {
 		t.Fatalf("only %d of %d buffers lent", lent, uringBufCount)
-	}
-	if _, err := unix.Write(b, []byte("waiting")); err != nil {
-		t.Fatal(err)
-	}
-	ev := NewEvents(4)
-	if err := s.Select(ev, 50*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(ev.Completions()); n != 0 {
-		t.Fatalf("a Select without buffers reported %d completions", n)
 	}
 	return held
 }
