@@ -142,6 +142,20 @@ func (r *fdRef) destroy() error {
 	return nil
 }
 
+// waitClosed returns once a Close under way on another goroutine has
+// finished: no reference or reservation left and close(2) returned, as
+// begin requires. A later Close keeps the promise of the first (the
+// storage may be reused when it returns). It returns at once for a zero
+// fdRef, one being installed, or one installed again since.
+func (r *fdRef) waitClosed() {
+	for {
+		if s := r.state.Load(); s&refMask != refDead || s == refDead && r.gone.Load() {
+			return
+		}
+		runtime.Gosched() // the first Close waits for calls that cannot block, or is in close(2)
+	}
+}
+
 // closeWait is close for the public Close methods. Once it has marked
 // the descriptor closed (no new call gets it) it waits for the calls in
 // flight on other goroutines (none of them can block) to return, then runs
@@ -149,13 +163,15 @@ func (r *fdRef) destroy() error {
 // else using it (so before sees all those calls did: a SendRing's
 // Selector), and closes it. After it the storage may be reused: a Slab
 // slot removed, an Accept into it. It reports the close(2) error, nil for
-// every later Close.
+// every later Close, which returns only once the first is done.
 func (r *fdRef) closeWait(before func(fd int)) error {
 	if !r.acquire() {
-		return nil // closed before, or never installed
+		r.waitClosed() // closed before, maybe still closing; or never installed
+		return nil
 	}
 	if old := r.state.Or(refClosed); old&refClosed != 0 {
 		r.release() // another Close won
+		r.waitClosed()
 		return nil
 	}
 	// Ours is the last reference once the state is refDead plus one; an

@@ -68,13 +68,16 @@ func TestReview5ConcurrentCloseReturnsBeforeClosed(t *testing.T) {
 	}
 	time.Sleep(5 * time.Millisecond) // let it reach close(2)
 
-	if err := server.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
+	// The race needs the first Close still under way when the second
+	// starts (the second now waits for it, so checking after the second
+	// returned would not tell).
 	select {
 	case <-firstDone:
 		t.Skipf("SKIP: the lingering close(2) did not block (returned %v after %v), so the race is not shown here", firstErr, firstTook)
 	default:
+	}
+	if err := server.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 
 	// A pending connection to accept into the storage the second Close
