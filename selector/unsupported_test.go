@@ -4,8 +4,25 @@ package selector
 
 import (
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
 	"testing"
 )
+
+// TestMain runs TestUnsupportedPlatform alone where there is no backend:
+// every other test of the package needs one, and would fail on New's
+// ErrUnsupportedPlatform. Said loudly, so that nobody reads the pass as
+// the suite's.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	fmt.Fprintf(os.Stderr, "SKIP: selector has no backend on %s/%s: only TestUnsupportedPlatform runs (-run ignored)\n", runtime.GOOS, runtime.GOARCH)
+	flag.Set("test.run", "^TestUnsupportedPlatform$")
+	flag.Set("test.bench", "")
+	flag.Set("test.fuzz", "")
+	os.Exit(m.Run())
+}
 
 // TestUnsupportedPlatform: where no backend is built (the 32-bit BSDs,
 // Linux on 386, arm, riscv64...) the package builds, New says so with
