@@ -687,7 +687,9 @@ func TestUringStopRecvLosesNothing(t *testing.T) {
 	}
 	ev := NewEvents(4)
 	got, stopped, resumed := 0, false, false
-	for deadline := time.Now().Add(10 * time.Second); got < total; {
+	// The kernel may hand over every byte before it processes the cancel,
+	// so the loop also waits for the end StopRecv asked for (CI saw it).
+	for deadline := time.Now().Add(10 * time.Second); got < total || !resumed; {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d bytes (stopped %v, resumed %v)", got, total, stopped, resumed)
 		}
@@ -723,7 +725,7 @@ func TestUringStopRecvLosesNothing(t *testing.T) {
 			stopped = true
 		}
 	}
-	if !resumed {
-		t.Fatal("the receive never reported its stop")
+	if got != total {
+		t.Fatalf("%d of %d bytes", got, total)
 	}
 }
