@@ -485,6 +485,27 @@ const (
 	pwait2No
 )
 
+// notePwait2 records what an epoll_pwait2 call answered, when mode (what
+// pwait2 held before the call) is not yet known, and says whether the call
+// exists. ENOSYS: before Linux 5.11, and under qemu-user. EPERM: a seccomp
+// filter written before the call existed answers EPERM instead
+// (containers/podman#10337, buytenh/ivykis#33); epoll_pwait2 itself never
+// returns EPERM (epoll_wait(2)), so both mean "not here", for good. Any
+// other answer, EINTR included, comes from the call itself: an interrupted
+// first call used to leave the probe unknown when no retry followed
+// (TestNotePwait2). Only the first answer writes the shared word, so that
+// timed Selects on several loops do not bounce its cache line.
+func notePwait2(mode int32, errno syscall.Errno) bool {
+	if errno == syscall.ENOSYS || errno == syscall.EPERM {
+		pwait2.Store(pwait2No)
+		return false
+	}
+	if mode == pwait2Unknown {
+		pwait2.Store(pwait2Yes)
+	}
+	return true
+}
+
 // Select waits for events and stores them in ev, replacing its previous
 // contents.
 //
@@ -642,20 +663,11 @@ func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) 
 	for {
 		var n int
 		var errno syscall.Errno
-		if pwait2.Load() != pwait2No {
+		if mode := pwait2.Load(); mode != pwait2No {
 			ts := rawsys.Timespec{Sec: int64(timeout / time.Second), Nsec: int64(timeout % time.Second)}
 			n, errno = rawsys.EpollPwait2(fd, p, max, &ts)
-			if errno == syscall.ENOSYS || errno == syscall.EPERM {
-				// ENOSYS: before Linux 5.11, and under qemu-user. EPERM: a
-				// seccomp filter written before the call existed answers
-				// EPERM instead (containers/podman#10337, buytenh/ivykis#33).
-				// epoll_pwait2 itself never returns EPERM (epoll_wait(2)),
-				// so both mean "not here": fall back for good, same timeout.
-				pwait2.Store(pwait2No)
-				continue
-			}
-			if errno == 0 {
-				pwait2.Store(pwait2Yes)
+			if !notePwait2(mode, errno) {
+				continue // not here: the same timeout in milliseconds
 			}
 		} else {
 			n, errno = rawsys.EpollPwait(fd, p, max, ceilMillis(timeout))

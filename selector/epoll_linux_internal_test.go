@@ -99,6 +99,31 @@ func TestPwait2Probe(t *testing.T) {
 	t.Logf("epoll_pwait2 here: %v", want == pwait2Yes)
 }
 
+// TestNotePwait2: every answer of epoll_pwait2 but ENOSYS and EPERM shows
+// that it exists, EINTR included (the Select that probes can be
+// interrupted and have no time left for a second call: CI saw
+// TestPwait2Probe find the probe still unknown).
+func TestNotePwait2(t *testing.T) {
+	saved := pwait2.Load()
+	defer pwait2.Store(saved)
+	for _, c := range []struct {
+		errno syscall.Errno
+		here  bool
+		want  int32
+	}{
+		{0, true, pwait2Yes},
+		{syscall.EINTR, true, pwait2Yes},
+		{syscall.EBADF, true, pwait2Yes},
+		{syscall.ENOSYS, false, pwait2No},
+		{syscall.EPERM, false, pwait2No},
+	} {
+		pwait2.Store(pwait2Unknown)
+		if here := notePwait2(pwait2Unknown, c.errno); here != c.here || pwait2.Load() != c.want {
+			t.Errorf("errno %v: here %v, recorded %d; want %v, %d", c.errno, here, pwait2.Load(), c.here, c.want)
+		}
+	}
+}
+
 // TestWakeWithFullCounter: an eventfd counter at its maximum (2^64-2) makes
 // write(2) fail with EAGAIN; Wake must still succeed and produce an event.
 func TestWakeWithFullCounter(t *testing.T) {
