@@ -963,7 +963,18 @@ func TestEventsAccessors(t *testing.T) {
 	if ev.At(-1) != nil || ev.At(3) != nil || ev.At(ev.Cap()) != nil {
 		t.Fatal("At out of range is not nil")
 	}
+	// Every event, each the record At gives (All walks a pointer).
 	i := 0
+	for e := range ev.All() {
+		if e != ev.At(i) {
+			t.Fatalf("All()[%d] is not At(%d)", i, i)
+		}
+		i++
+	}
+	if i != ev.Len() {
+		t.Fatalf("All iterated %d of %d events", i, ev.Len())
+	}
+	i = 0
 	for e := range ev.All() {
 		if e != ev.At(i) {
 			t.Fatalf("All()[%d] is not At(%d): not a view", i, i)

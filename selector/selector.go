@@ -161,6 +161,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 )
 
 // Token identifies a registered descriptor in the events Select returns.
@@ -375,13 +376,20 @@ func (e *Events) All() iter.Seq[*Event] {
 		if e == nil {
 			return
 		}
-		// A local subslice: indexing it needs no bounds check, where
-		// e.buf[i] is checked against len(e.buf) on every event.
 		buf := e.buf[:e.n]
-		for i := range buf {
-			if !yield((*Event)(&buf[i])) {
-				return
-			}
+		if len(buf) == 0 {
+			return
+		}
+		// A pointer walked record by record up to the last one, not an
+		// index: &buf[i] costs a multiply and two adds per event on amd64,
+		// where the records are 12 bytes, and the index loop kept an
+		// inline-mark NOP (bench-instr EventsAll: 8.25 -> 4.27
+		// instructions per event, where a plain loop over the slice takes
+		// 8.17). The pointer never moves past the last record, as
+		// unsafe.Pointer's rule 3 requires.
+		p, last := &buf[0], &buf[len(buf)-1]
+		for yield((*Event)(p)) && p != last {
+			p = (*sysEvent)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p)))
 		}
 	}
 }
