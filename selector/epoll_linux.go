@@ -660,6 +660,7 @@ func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) 
 			}
 		}
 	}
+	rounded := false
 	for {
 		var n int
 		var errno syscall.Errno
@@ -670,7 +671,19 @@ func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) 
 				continue // not here: the same timeout in milliseconds
 			}
 		} else {
-			n, errno = rawsys.EpollPwait(fd, p, max, ceilMillis(timeout))
+			ms := ceilMillis(timeout)
+			if !rounded {
+				// The wait ends when the rounded-up milliseconds do, also
+				// for the retry after EINTR: from the unrounded deadline a
+				// signal between the two left no time, and Select returned
+				// before the millisecond its doc promises
+				// (TestReview6MillisecondFallbackEINTR).
+				rounded = true
+				if end := nanotime() + int64(ms)*int64(time.Millisecond); end > deadline {
+					deadline = end
+				}
+			}
+			n, errno = rawsys.EpollPwait(fd, p, max, ms)
 		}
 		if errno != syscall.EINTR {
 			return n, errno
