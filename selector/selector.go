@@ -49,18 +49,22 @@
 // # io_uring and threads
 //
 // On io_uring the kernel posts a poll's completion from the thread that
-// submitted the poll, and every submission is made by a Select, from the
-// thread it runs on (io_uring's task work; io_req_normal_work_add in
-// io_uring/io_uring.c). Readiness caused on that thread (a Wake, a write
-// to a socketpair) is in the ring before the call that caused it returns;
-// readiness caused anywhere else reaches the ring when that thread next
-// enters the kernel: at once if it sleeps, at its next system call if it
-// runs Go code. A waiting Select is woken when it arrives, but a Select
-// with a zero or tiny timeout on another thread can look before it does,
-// and a goroutine that is not locked may run on any thread. An event loop
-// that polls without waiting, or wants the latency of epoll, locks itself
-// to its thread with runtime.LockOSThread, as examples/httpd does; then
-// it sees what happened before its Select, as on epoll.
+// submitted the poll (io_uring's task work; io_req_normal_work_add in
+// io_uring/io_uring.c). Select submits what is queued from the thread it
+// runs on; so do Deregister and Waker.Close before they return (queued
+// requests name descriptors by number, and the caller closes them next),
+// Close when Selects wait on the handle, and any call that finds the
+// submission ring full (256 requests). Readiness caused on the submitting
+// thread (a Wake, a write to a socketpair) is in the ring before the call
+// that caused it returns; readiness caused anywhere else reaches the ring
+// when that thread next enters the kernel: at once if it sleeps, within a
+// timer tick if it runs Go code (milliseconds). A waiting Select is woken
+// when it arrives, but a Select with a zero or tiny timeout can look
+// before it does, and a goroutine that is not locked may run on any
+// thread. An event loop that polls without waiting, or wants the latency
+// of epoll, locks itself to its thread with runtime.LockOSThread and makes
+// its own Register, Reregister and Deregister calls, as examples/httpd
+// does; then it sees what happened before its Select, as on epoll.
 //
 // Example shows a loop that follows every rule (selector/example_test.go;
 // go doc does not print examples, pkg.go.dev does).
