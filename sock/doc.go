@@ -32,9 +32,10 @@
 //     call sel.WouldBlock(fd, selector.Writable) after the partial write or
 //     EAGAIN;
 //   - keep reading to EOF when the event reports read-closed or an error:
-//     the hang-up is reported once, so remember it if reading stops first
-//     (a blocked write) and resumes on a later event, which need not carry
-//     it;
+//     the hang-up is reported once, so a loop that stops at a short read
+//     remembers it, also when reading stops first (a blocked write) and
+//     resumes on a later event, which need not carry it; a loop that reads
+//     on to EAGAIN, as Example's does, reaches EOF by itself;
 //   - Deregister a socket before Close.
 //
 // WouldBlock costs nothing on epoll and kqueue; on the poll backend a

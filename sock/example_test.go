@@ -28,7 +28,6 @@ type echoConn struct {
 	conn sock.Conn
 	buf  [4096]byte
 	out  []byte // echo not yet written: a partial write's rest
-	hup  bool   // an event reported the hang-up: read on to EOF whenever reading resumes
 }
 
 const lnTok, wakeTok = 0, 1 // below 1<<32: never a Slab token
@@ -50,7 +49,7 @@ func echoLoop(sel *selector.Selector, ln *sock.Listener) error {
 			case lnTok:
 				acceptAll(sel, ln, &conns)
 			default: // c is nil for an event of a connection already closed
-				if c := conns.Get(tok); c != nil && serve(sel, c, ev.IsReadClosed() || ev.IsError()) != nil {
+				if c := conns.Get(tok); c != nil && serve(sel, c) != nil {
 					closeConn(sel, &conns, tok, c)
 				}
 			}
@@ -74,15 +73,13 @@ func acceptAll(sel *selector.Selector, ln *sock.Listener, conns *sock.Slab[echoC
 	}
 }
 
-// serve finishes a pending echo, then reads and echoes until EAGAIN or a
-// short read. An error (io.EOF included) means: close. The hang-up is
-// remembered: it is reported once, and reading may stop for a blocked
-// write before it gets there (the writable event that resumes it need not
-// carry the hang-up: on kqueue it does not).
-func serve(sel *selector.Selector, c *echoConn, hup bool) error {
-	c.hup = c.hup || hup
-	for drained := false; ; {
-		for len(c.out) > 0 { // a partial write waits for the Writable event
+// serve finishes a pending echo, then reads and echoes until a read
+// returns EAGAIN. An error (io.EOF included) means: close. Reading always
+// goes on to EAGAIN or EOF, even after a short read, so a hang-up is found
+// by the read that reaches it, however the events reported it.
+func serve(sel *selector.Selector, c *echoConn) error {
+	for {
+		if len(c.out) > 0 { // a partial write waits for the Writable event
 			n, err := c.conn.Write(c.out)
 			if c.out = c.out[n:]; err == syscall.EAGAIN || err == nil && len(c.out) > 0 {
 				return sel.WouldBlock(c.conn.Fd(), selector.Writable)
@@ -90,18 +87,13 @@ func serve(sel *selector.Selector, c *echoConn, hup bool) error {
 				return err
 			}
 		}
-		if drained {
-			return sel.WouldBlock(c.conn.Fd(), selector.Readable)
-		}
 		n, err := c.conn.Read(c.buf[:])
 		if err == syscall.EAGAIN {
 			return sel.WouldBlock(c.conn.Fd(), selector.Readable)
 		} else if err != nil {
 			return err
 		}
-		// A short read empties the queue, unless this event brought a
-		// hang-up: then read on to EOF, since it is reported only once.
-		c.out, drained = c.buf[:n], n < len(c.buf) && !c.hup
+		c.out = c.buf[:n]
 	}
 }
 
@@ -111,9 +103,9 @@ func closeConn(sel *selector.Selector, conns *sock.Slab[echoConn], tok selector.
 	conns.Remove(tok)
 }
 
-// An echo server in about seventy lines: echoLoop, acceptAll, serve and
+// An echo server in about sixty lines: echoLoop, acceptAll, serve and
 // closeConn above, on one selector with sock's Listener, Conn and
-// Slab. It drains reads to EAGAIN or a short read, re-arms each direction
+// Slab. It drains reads to EAGAIN (or EOF), re-arms each direction
 // with WouldBlock, queues what a partial write left and finishes it on the
 // Writable event, and deregisters and closes a connection on any error,
 // EOF included. A Waker stops it.
