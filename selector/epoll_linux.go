@@ -631,6 +631,14 @@ func (s *Selector) selectFailed(ev *Events, timeout time.Duration, errno syscall
 func (s *Selector) wait(buf []sysEvent, timeout time.Duration) (int, syscall.Errno) {
 	var deadline int64
 	if timeout > 0 {
+		if pwait2.Load() == pwait2No {
+			// Millisecond mode: the wait lasts the rounded-up timeout, in
+			// this loop's retries too (TestReview7MillisecondFallbackCloseWake:
+			// with the unrounded deadline, a clone's Select returned at
+			// 300 µs while another handle's Close was in flight). wait1
+			// rounds by itself when it finds out in mid-wait.
+			timeout = time.Duration(ceilMillis(timeout)) * time.Millisecond
+		}
 		deadline = deadlineAfter(timeout)
 	}
 	for {

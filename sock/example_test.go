@@ -108,7 +108,11 @@ func closeConn(sel *selector.Selector, conns *sock.Slab[echoConn], tok selector.
 // Slab. It drains reads to EAGAIN (or EOF), re-arms each direction
 // with WouldBlock, queues what a partial write left and finishes it on the
 // Writable event, and deregisters and closes a connection on any error,
-// EOF included. A Waker stops it.
+// EOF included. A Waker stops it. Reading to EAGAIN has a price a real
+// server pays attention to: a client that keeps its receive queue full
+// holds the loop for as long as it does, so such a server caps the reads
+// per event and keeps a list of connections to come back to (with a
+// zero-timeout Select) before it blocks again.
 func Example() {
 	ln, err := sock.Listen(netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
