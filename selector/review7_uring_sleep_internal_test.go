@@ -23,19 +23,7 @@ import (
 func TestReview7UringSubmitterSleeps(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	s := newUringSelector(t)
-	b1, _ := uringSocketpair(t)
-	if err := s.Register(b1, 2, Readable); err != nil {
-		t.Fatal(err)
-	}
-	ev := NewEvents(8)
-	if err := s.Select(ev, 0); err != nil { // submits b1's poll from here
-		t.Fatal(err)
-	}
-	x, y := uringSocketpair(t)
-	if err := s.Register(x, 1, Readable); err != nil { // queued
-		t.Fatal(err)
-	}
+	s, ev, b1, y := queuedBehindSubmitted(t)
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil { // blocking
 		t.Fatal(err)

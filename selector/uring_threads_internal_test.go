@@ -76,19 +76,7 @@ func TestUringLockedLoopSeesOwnCalls(t *testing.T) {
 func TestUringOtherThreadSubmitsLate(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	s := newUringSelector(t)
-	b1, _ := uringSocketpair(t)
-	if err := s.Register(b1, 2, Readable); err != nil {
-		t.Fatal(err)
-	}
-	ev := NewEvents(8)
-	if err := s.Select(ev, 0); err != nil { // submits b1's poll from here
-		t.Fatal(err)
-	}
-	x, y := uringSocketpair(t)
-	if err := s.Register(x, 1, Readable); err != nil { // queued
-		t.Fatal(err)
-	}
+	s, ev, b1, y := queuedBehindSubmitted(t)
 	var stop, spinning atomic.Bool
 	done := make(chan error, 1)
 	go func() {
@@ -135,4 +123,27 @@ func TestUringOtherThreadSubmitsLate(t *testing.T) {
 		t.Fatal("the spinning goroutine ended before the event came: not a test of delivery during the spin")
 	}
 	t.Logf("Select(0) at once saw %d event(s); the waiting Select got it after %v", at0, el)
+}
+
+// queuedBehindSubmitted makes the state both cross-thread tests start from,
+// on the caller's locked thread: b1 (token 2) registered and submitted by a
+// Select here, x (token 1) registered and still queued, so that whoever
+// submits next (b1's Deregister, on another thread) submits x's poll. It
+// returns the Selector, an Events, b1, and y, the peer of x.
+func queuedBehindSubmitted(t *testing.T) (s *Selector, ev *Events, b1, y int) {
+	t.Helper()
+	s = newUringSelector(t)
+	b1, _ = uringSocketpair(t)
+	if err := s.Register(b1, 2, Readable); err != nil {
+		t.Fatal(err)
+	}
+	ev = NewEvents(8)
+	if err := s.Select(ev, 0); err != nil { // submits b1's poll from here
+		t.Fatal(err)
+	}
+	x, y := uringSocketpair(t)
+	if err := s.Register(x, 1, Readable); err != nil { // queued
+		t.Fatal(err)
+	}
+	return s, ev, b1, y
 }
