@@ -21,22 +21,7 @@ import (
 // and some that half-close at once: every byte must come back, in order,
 // on both backends.
 func TestEchoExampleUnderLoad(t *testing.T) {
-	ln, err := sock.Listen(netip.MustParseAddrPort("127.0.0.1:0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sel := newSelector(t)
-	wake, err := selector.NewWaker(sel, wakeTok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wake.Close()
-	if err := sel.Register(ln.Fd(), lnTok, selector.Readable); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- echoLoop(sel, ln) }()
+	ln, wake, done := startEchoExample(t)
 	const clients, size = 6, 1 << 20
 	errs := make(chan error, clients)
 	for i := range clients {
@@ -95,4 +80,28 @@ func TestEchoExampleUnderLoad(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startEchoExample runs the package example's loop on a new listener, as
+// Example sets it up; the caller stops it with wake.Wake and reads its
+// result from done. The listener and the Waker are closed at cleanup.
+func startEchoExample(t *testing.T) (*sock.Listener, *selector.Waker, chan error) {
+	t.Helper()
+	ln, err := sock.Listen(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	sel := newSelector(t)
+	wake, err := selector.NewWaker(sel, wakeTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wake.Close() })
+	if err := sel.Register(ln.Fd(), lnTok, selector.Readable); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- echoLoop(sel, ln) }()
+	return ln, wake, done
 }

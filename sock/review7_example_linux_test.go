@@ -7,14 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/rawpoll/rawpoll/selector"
-	"github.com/rawpoll/rawpoll/sock"
 )
 
 func openFds(t *testing.T) int {
@@ -32,22 +28,7 @@ func openFds(t *testing.T) int {
 // Every connection the loop accepted must be closed again: the open
 // descriptors return to what they were before the clients came.
 func TestReview7EchoExampleAdversarial(t *testing.T) {
-	ln, err := sock.Listen(netip.MustParseAddrPort("127.0.0.1:0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sel := newSelector(t)
-	wake, err := selector.NewWaker(sel, wakeTok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wake.Close()
-	if err := sel.Register(ln.Fd(), lnTok, selector.Readable); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- echoLoop(sel, ln) }()
+	ln, wake, done := startEchoExample(t)
 	defer func() {
 		wake.Wake()
 		select {
