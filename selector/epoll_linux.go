@@ -668,7 +668,9 @@ func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) 
 			}
 		}
 	}
-	rounded := false
+	// wait has rounded timeout and deadline up already when it knew of
+	// millisecond mode; otherwise this wait finds out from ENOSYS below.
+	rounded := pwait2.Load() == pwait2No
 	for {
 		var n int
 		var errno syscall.Errno
@@ -681,11 +683,11 @@ func (s *Selector) wait1(buf []sysEvent, timeout time.Duration, deadline int64) 
 		} else {
 			ms := ceilMillis(timeout)
 			if !rounded {
-				// The wait ends when the rounded-up milliseconds do, also
-				// for the retry after EINTR: from the unrounded deadline a
-				// signal between the two left no time, and Select returned
-				// before the millisecond its doc promises
-				// (TestReview6MillisecondFallbackEINTR).
+				// Found out in mid-wait: the wait ends when the rounded-up
+				// milliseconds do, also for the retry after EINTR (from
+				// the unrounded deadline a signal between the two left no
+				// time, and Select returned before the millisecond its doc
+				// promises: TestReview6MillisecondFallbackEINTR).
 				rounded = true
 				if end := nanotime() + int64(ms)*int64(time.Millisecond); end > deadline {
 					deadline = end
